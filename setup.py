@@ -19,6 +19,12 @@ setuptools.setup(
     license="Apache-2.0",
     url=cfg["git_url"],
     keywords=cfg["keywords"].split(),
+    classifiers=[
+        "Development Status :: 3 - Alpha", "Intended Audience :: Science/Research",
+        "License :: OSI Approved :: Apache Software License", "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+    project_urls={"Source": cfg["git_url"]},
     packages=setuptools.find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
     python_requires=">=" + cfg["min_python"],
     install_requires=cfg["requirements"].split(),
