@@ -16,7 +16,7 @@ from .core import DATA_ENV, BottleFitError
 # %% auto #0
 __all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'CARD_COLS', 'format_card', 'format_table', 'cmd_info',
            'cmd_cards', 'cmd_cache', 'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_codec_report', 'cmd_latency',
-           'cmd_plan', 'cmd_serve', 'cmd_client', 'cmd_bench_runtime', 'cmd_bench_train', 'parser', 'main']
+           'cmd_plan', 'cmd_serve', 'cmd_client', 'cmd_bench_runtime', 'cmd_bench_train', 'cmd_study', 'parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #5e6373dd
 BACKBONES = ("resnet18", "resnet50", "resnet152", "densenet169", "densenet201", "mobilenet_v2")
@@ -487,11 +487,35 @@ def _runtime_commands(sub):
     _io(br)
     br.set_defaults(func=cmd_bench_runtime)
 
+# %% ../nbs/10_cli.ipynb #9f0db0c2
+def cmd_study(a) -> int:
+    from bottlefit.study import default_results, run_study, study_grid
+    if a.list:
+        for j in study_grid(a.preset): print(f"{j.name:<40} {', '.join(j.uses)}")
+        return 0
+    recs = run_study(a.preset, a.results, a.runs, a.only, a.data, progress=not a.no_progress)
+    print(f"{len(recs)} records in {a.results or default_results(a.preset)}")
+    return 0
+
+def _study_commands(sub):
+    "Study and figures."
+    s = sub.add_parser("study", help="run (or resume) the paper's grid of runs under a preset, one results record each",
+                       description="Train and measure every job of the preset's study grid (Tables I-II, Figs. 5-7, "
+                                   "teachers, system timings); skips jobs already recorded, resumes unfinished training.")
+    s.add_argument("--preset", default="smoke", help=f"one of: {', '.join(PRESET_NAMES)} (default smoke)")
+    s.add_argument("--results", default=None, help="results folder (default data/results/<preset>)")
+    s.add_argument("--runs", default=None, help="checkpoints and logs (default runs/<preset>)")
+    s.add_argument("--only", default=None, help="only jobs whose name contains one of these comma-separated parts")
+    s.add_argument("--list", action="store_true", help="list the jobs and exit")
+    s.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _io(s, as_json=False)
+    s.set_defaults(func=cmd_study)
+
 # %% ../nbs/10_cli.ipynb #1c3ca566
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bottlefit", description="BottleFit Workbench: split computing with bottleneck-injected CNNs.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_model_commands, _data_commands, _training_commands, _system_commands, _runtime_commands): add(sub)
+    for add in (_model_commands, _data_commands, _training_commands, _system_commands, _runtime_commands, _study_commands): add(sub)
     return p
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,10 +43,10 @@ class Preset:
 PRESETS = {p.name: p for p in (
     Preset("paper", "imagenet", 224, 10, 0, batch_size=32, eval_batch_size=128, teacher_weights="IMAGENET1K_V1", workers=8,
            description="ILSVRC-2012, 224 px, 10+10 epochs, torchvision-pretrained teachers (GPUs, torchrun)"),
-    Preset("cpu", "imagenette", 128, 2, 16, batch_size=32, eval_batch_size=128, teacher_lr=0.05,
-           description="Imagenette, 128 px, ResNet-18 teacher trained from scratch, 2+2 epochs (2 CPU cores)"),
-    Preset("smoke", "imagenette", 64, 2, 3, batch_size=16, eval_batch_size=64, train_images=480, val_images=200, teacher_lr=0.02,
-           description="480/200 Imagenette images at 64 px, 2+2 epochs: the whole pipeline in minutes"),
+    Preset("cpu", "imagenette", 64, 1, 10, batch_size=32, eval_batch_size=128, teacher_lr=0.05,
+           description="all of Imagenette at 64 px, teachers trained from scratch for 10 epochs, students 1+1 epochs (2 CPU cores)"),
+    Preset("smoke", "imagenette", 64, 1, 3, batch_size=16, eval_batch_size=64, train_images=480, val_images=200, teacher_lr=0.02,
+           description="480/200 Imagenette images at 64 px, 1+1 epochs: the whole pipeline in minutes"),
     Preset("synthetic", "synthetic", 32, 1, 2, batch_size=8, eval_batch_size=32, train_images=64, val_images=32,
            teacher_lr=0.01, workers=0, description="synthetic images at 32 px, for tests"),
 )}
