@@ -16,7 +16,8 @@ from .core import DATA_ENV, BottleFitError
 # %% auto #0
 __all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'CARD_COLS', 'format_card', 'format_table', 'cmd_info',
            'cmd_cards', 'cmd_cache', 'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_codec_report', 'cmd_latency',
-           'cmd_plan', 'cmd_serve', 'cmd_client', 'cmd_bench_runtime', 'cmd_bench_train', 'cmd_study', 'parser', 'main']
+           'cmd_plan', 'cmd_serve', 'cmd_client', 'cmd_bench_runtime', 'cmd_bench_train', 'cmd_study', 'cmd_figures',
+           'parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #5e6373dd
 BACKBONES = ("resnet18", "resnet50", "resnet152", "densenet169", "densenet201", "mobilenet_v2")
@@ -497,6 +498,14 @@ def cmd_study(a) -> int:
     print(f"{len(recs)} records in {a.results or default_results(a.preset)}")
     return 0
 
+def cmd_figures(a) -> int:
+    from bottlefit.figures import figures_dir, render_figures
+    data = a.data or os.environ.get(DATA_ENV)
+    times = render_figures(a.preset, a.results, a.out, a.only, data, progress=not a.no_progress)
+    out = a.out or figures_dir(a.preset)
+    print(f"{len(times)} notebooks in {sum(times.values()):.0f} s -> {out}: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
+    return 0
+
 def _study_commands(sub):
     "Study and figures."
     s = sub.add_parser("study", help="run (or resume) the paper's grid of runs under a preset, one results record each",
@@ -510,6 +519,16 @@ def _study_commands(sub):
     s.add_argument("--no-progress", action="store_true", help="no progress bars")
     _io(s, as_json=False)
     s.set_defaults(func=cmd_study)
+    f = sub.add_parser("figures", help="regenerate every table and figure of the paper from a preset's results records",
+                       description="Execute the papermill notebooks of nbs/figures/ (Tables I-II, Figs. 5-7, 9-13, claims, "
+                                   "explorer) on data/results/<preset>/ and write figures/<preset>/.")
+    f.add_argument("--preset", default="smoke", help=f"one of: {', '.join(PRESET_NAMES)} (default smoke)")
+    f.add_argument("--results", default=None, help="results folder (default data/results/<preset>)")
+    f.add_argument("--out", default=None, help="output folder (default figures/<preset>)")
+    f.add_argument("--only", default=None, help="only notebooks whose name contains one of these comma-separated parts")
+    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _io(f, as_json=False)
+    f.set_defaults(func=cmd_figures)
 
 # %% ../nbs/10_cli.ipynb #1c3ca566
 def parser() -> argparse.ArgumentParser:

@@ -241,7 +241,7 @@ class Scenario:
     edge_here_s: np.ndarray
     accuracy: float | None = None
 
-def evaluate_scenario(sc: Scenario, device: DeviceProfile, link, edge: DeviceProfile | None = None) -> dict:
+def evaluate_scenario(sc: Scenario, device: DeviceProfile, link, edge: DeviceProfile | None = None, samples: bool = False) -> dict:
     "Delay and device-energy distributions of scenario `sc` on `device` over `link` (edge: this machine by default)."
     edge = edge or here_device()
     dh = device.compute_time(sc.device_here_s)
@@ -249,9 +249,13 @@ def evaluate_scenario(sc: Scenario, device: DeviceProfile, link, edge: DevicePro
     dn = link.transfer_time(sc.upload_bytes) if sc.upload_bytes > 0 else np.zeros(1)
     total = (dh[:, None, None] + dn[None, :, None] + dt[None, None, :]).ravel()
     energy = (device.p_compute_w * dh[:, None] + device.p_tx(link.name) * dn[None, :]).ravel()
-    return dict(scenario=sc.name, device=device.name, link=link.name, upload_bytes=sc.upload_bytes, accuracy=sc.accuracy,
-                d_head=summarize(dh), d_net=summarize(dn), d_tail=summarize(dt), delay=summarize(total),
-                energy_j=summarize(energy), avg_power_w=float(energy.mean() / total.mean()) if total.mean() > 0 else 0.0)
+    out = dict(scenario=sc.name, device=device.name, link=link.name, upload_bytes=sc.upload_bytes, accuracy=sc.accuracy,
+               d_head=summarize(dh), d_net=summarize(dn), d_tail=summarize(dt), delay=summarize(total),
+               energy_j=summarize(energy), avg_power_w=float(energy.mean() / total.mean()) if total.mean() > 0 else 0.0)
+    if samples:     # the draws themselves; power: the device's draw while it computes or transmits
+        active = (dh[:, None] + dn[None, :]).ravel()
+        out["samples"] = dict(delay_s=total, energy_j=energy, power_w=np.divide(energy, active, out=np.zeros_like(energy), where=active > 0))
+    return out
 
 # %% ../nbs/07_system.ipynb #7725b4eb
 def link_set(kind: str, root=None) -> list:
