@@ -89,7 +89,8 @@ def _subset(ds: Dataset, n: int | None) -> Dataset:
 
 def preset_data(p: Preset, root=None, progress: bool = True) -> tuple[Dataset, Dataset]:
     "(train, val) datasets of preset `p`, with the paper's transforms at its input size."
-    kw = dict(root=root, workers=p.workers, progress=progress, num_classes=num_classes_of(p.dataset))
+    kw = dict(root=root, workers=p.workers, progress=progress, num_classes=num_classes_of(p.dataset),
+              cache=p.dataset != "imagenet")   # ILSVRC-2012 decoded would take ~250 GB: decode on the fly
     tr = make_dataset(p.dataset, "train", p.input_size, synthetic_n=p.train_images or 256, **kw)
     va = make_dataset(p.dataset, "val", p.input_size, synthetic_n=p.val_images or 128, **kw)
     return _subset(tr, p.train_images), _subset(va, p.val_images)

@@ -182,13 +182,14 @@ def measure_model(model: torch.nn.Module, job: Job, preset: str, train: Dataset,
     p, g = get_preset(preset), GRIDS[preset]
     kw = dict(batch_size=p.eval_batch_size, workers=p.workers, progress=progress)
     model = model.eval()
-    out = dict(accuracy=evaluate(model, val, desc="validate", **kw))
+    out = dict(accuracy=evaluate(model, val, desc="validate", **kw))     # evaluate shares the work under torchrun
     n = num_classes_of(p.dataset)
     if job.is_teacher:
         out["card"] = teacher_card(job.arch, p.input_size, n)
         out["jpeg"] = _jpeg_curve(model, val, p.input_size, p.eval_batch_size, p.workers, progress)
         return out
     out["accuracy_bq8"] = evaluate(model, val, bottleneck_fn=fake_quantize, desc="validate (BQ)", **kw)
+    if _rank() != 0: return out          # the rest runs once
     out["card"] = model_card(job.arch, job.split, job.channels, p.input_size, model=model, num_classes=n).to_dict()
     with torch.no_grad():
         out["codec"] = codec_report(model.encoder, raw_images(train, g.codec_fit_images), raw_images(val, g.codec_images),
@@ -278,6 +279,10 @@ def _rank() -> int:
     import torch.distributed as dist
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
+def _barrier():
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): dist.barrier()
+
 def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str | Path | None = None, root=None,
             progress: bool = True, config=None) -> dict:
     "Train, measure and record one job (or return its existing record)."
@@ -291,7 +296,7 @@ def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str 
     rec = dict(record_version=RECORD_VERSION, name=job.name, job=job.key(), uses=list(job.uses), preset=p.to_dict(),
                grid=GRIDS[preset].to_dict())
     if job.method == "system":
-        rec["timings"] = system_timings(preset, root, progress)
+        rec["timings"] = system_timings(preset, root, progress) if _rank() == 0 else {}
     elif job.is_teacher and p.teacher_weights is not None:        # pretrained: nothing to train
         model = load_teacher(job.arch, p)
         train, val = preset_data(p, root, progress)
@@ -304,10 +309,11 @@ def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str 
         history = train_run(run, runs / job.name, config)
         rec.update(run=run.info, stages=[s.to_dict() for s in run.stages], history=history,
                    train_seconds=round(sum(h.get("seconds", 0) for h in history), 1))
-        if _rank() == 0: rec.update(measure_model(run.model, job, preset, run.train, run.val, progress))
+        rec.update(measure_model(run.model, job, preset, run.train, run.val, progress))
     rec["wall_seconds"] = round(time.perf_counter() - t0, 1)
     rec["provenance"] = provenance()
     if _rank() == 0: atomic_write_json(dest, rec)
+    _barrier()                           # under torchrun: nobody starts the next job before the record exists
     return rec
 
 # %% ../nbs/09_study.ipynb #b7284658
