@@ -520,7 +520,7 @@ def claims_markdown(claims: list[dict], header: str = "") -> str:
     return "\n".join(lines) + "\n" + markdown_table(t, index=False)
 
 # %% ../nbs/11_figures.ipynb #3ad824fe
-FIGURE_NOTEBOOKS = ("table1", "table2", "fig5", "fig6", "fig7", "system", "claims", "explorer")
+FIGURE_NOTEBOOKS = ("table1", "table2", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "claims", "explorer")
 
 def figures_dir(preset: str) -> Path:
     "figures/<preset>/ in the project."

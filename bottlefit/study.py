@@ -217,6 +217,7 @@ def system_timings(preset: str, root=None, progress: bool = True) -> dict:
     from tqdm.auto import tqdm
     from bottlefit.codec import JPEG_QUALITIES
     from bottlefit.models import teacher
+    from torchvision.transforms import v2
     from bottlefit.system import PAPER_LOCAL_DELAYS, mean_jpeg_bytes, time_module
     p, g = get_preset(preset), GRIDS[preset]
     r, n = g.timing_repeats, num_classes_of(p.dataset)
@@ -237,6 +238,12 @@ def system_timings(preset: str, root=None, progress: bool = True) -> dict:
     imgs = 100 if g.codec_images >= 100 else g.codec_images
     if p.dataset == "imagenette":
         out["jpeg_bytes_224"] = {str(q): mean_jpeg_bytes(q, imgs, 224, root) for q in JPEG_QUALITIES}
+    elif p.dataset == "imagenet":            # offloading's JPEG: the 224-px centre crops of validation images
+        from bottlefit.codec import jpeg_size
+        from bottlefit.data import imagenet
+        val = imagenet("val", root)
+        crops = [v2.CenterCrop(224)(raw_image(val, i)) for i in range(0, len(val), max(len(val) // imgs, 1))][:imgs]
+        out["jpeg_bytes_224"] = {str(q): float(np.mean([jpeg_size(c, q) for c in crops])) for q in JPEG_QUALITIES}
     out["input_size"], out["repeats"] = p.input_size, r
     return out
 

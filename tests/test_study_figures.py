@@ -38,7 +38,8 @@ def test_smoke_study_and_figures(tmp_path):
     missing = [f for f in EXPECTED if not (out / f).is_file()]
     assert not missing, missing
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["notebooks"]) >= {"table1", "table2", "fig5", "fig6", "fig7", "system", "claims", "explorer"}
+    assert set(manifest["notebooks"]) == {"table1", "table2", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13",
+                                          "claims", "explorer"}
     claims = (out / "claims.md").read_text()
     assert "IV-A.1" in claims and "V-C.3" in claims, claims[:500]
     assert claims.count("| reproduced |") + claims.count("| not reproduced |") >= 20, claims[:500]
