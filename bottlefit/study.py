@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -114,7 +115,7 @@ def provenance() -> dict:
     return dict(git_revision=rev, git_dirty=dirty,
                 versions=dict(python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,
                               numpy=np.__version__, bottlefit=bottlefit.__version__),
-                machine=dict(platform=platform.platform(), processor=platform.machine(), cpus=__import__("os").cpu_count(),
+                machine=dict(platform=platform.platform(), processor=platform.machine(), cpus=os.cpu_count(),
                              torch_threads=torch.get_num_threads(),
                              cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None),
                 command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else None,
@@ -148,8 +149,8 @@ class JpegImages(Dataset):
         from bottlefit.data import IMAGENET_MEAN, IMAGENET_STD
         self.ds, self.quality, self.crop = ds, int(quality), v2.CenterCrop(size)
         self.norm = v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
-        self.targets = [int(ds[i][1]) for i in range(len(ds))] if not hasattr(_base(ds)[0], "targets") else \
-            [int(_base(ds)[0].targets[j]) for j in _base(ds)[1]]
+        base, idx = _base(ds)
+        self.targets = [int(base.targets[j]) for j in idx] if hasattr(base, "targets") else [int(ds[i][1]) for i in range(len(ds))]
     def __len__(self): return len(self.ds)
     def jpeg(self, i: int) -> bytes:
         import io
@@ -164,14 +165,17 @@ class JpegImages(Dataset):
         return self.norm(x), self.targets[i]
 
 # %% ../nbs/09_study.ipynb #6f137958
-def _jpeg_curve(model, val, size: int, batch_size: int, workers: int, progress: bool) -> dict:
+def _jpeg_curve(model, val, size: int, batch_size: int, workers: int, progress: bool, size_images: int) -> dict:
+    "Top-1/top-5 on the whole of `val` JPEG-compressed at each quality; bytes: the mean over `size_images` of them."
     from bottlefit.codec import JPEG_QUALITIES
     from bottlefit.train import evaluate
     out = {}
+    step = max(len(val) / max(size_images, 1), 1.0)
     for q in JPEG_QUALITIES:
         ds = JpegImages(val, size, q)
         acc = evaluate(model, ds, batch_size, workers, progress=progress, desc=f"JPEG q{q}")
-        out[str(q)] = dict(bytes=float(np.mean([len(ds.jpeg(i)) for i in range(len(ds))])), **acc)
+        sizes = [len(ds.jpeg(int(k * step))) for k in range(min(size_images, len(ds)))]
+        out[str(q)] = dict(bytes=float(np.mean(sizes)), size_images=len(sizes), **acc)
     return out
 
 def measure_model(model: torch.nn.Module, job: Job, preset: str, train: Dataset, val: Dataset, progress: bool = True) -> dict:
@@ -186,7 +190,7 @@ def measure_model(model: torch.nn.Module, job: Job, preset: str, train: Dataset,
     n = num_classes_of(p.dataset)
     if job.is_teacher:
         out["card"] = teacher_card(job.arch, p.input_size, n)
-        out["jpeg"] = _jpeg_curve(model, val, p.input_size, p.eval_batch_size, p.workers, progress)
+        out["jpeg"] = _jpeg_curve(model, val, p.input_size, p.eval_batch_size, p.workers, progress, g.codec_images)
         return out
     out["accuracy_bq8"] = evaluate(model, val, bottleneck_fn=fake_quantize, desc="validate (BQ)", **kw)
     if _rank() != 0: return out          # the rest runs once
