@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import platform
@@ -153,15 +154,13 @@ class JpegImages(Dataset):
         self.targets = [int(base.targets[j]) for j in idx] if hasattr(base, "targets") else [int(ds[i][1]) for i in range(len(ds))]
     def __len__(self): return len(self.ds)
     def jpeg(self, i: int) -> bytes:
-        import io
         from PIL import Image
         buf = io.BytesIO()
         Image.fromarray(self.crop(raw_image(self.ds, i)).permute(1, 2, 0).contiguous().numpy()).save(buf, "JPEG", quality=self.quality)
         return buf.getvalue()
     def __getitem__(self, i):
-        from torchvision.io import decode_jpeg
-        data = self.jpeg(i)
-        x = decode_jpeg(torch.frombuffer(bytearray(data), dtype=torch.uint8))
+        from PIL import Image
+        x = torch.from_numpy(np.array(Image.open(io.BytesIO(self.jpeg(i))).convert("RGB"))).permute(2, 0, 1)
         return self.norm(x), self.targets[i]
 
 # %% ../nbs/09_study.ipynb #6f137958
