@@ -506,15 +506,19 @@ def cmd_figures(a) -> int:
     print(f"{len(times)} notebooks in {sum(times.values()):.0f} s -> {out}: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
     return 0
 
+def _preset_results(p, items: str):
+    "--preset, --results and --only, shared by study and figures."
+    p.add_argument("--preset", default="smoke", help=f"one of: {', '.join(PRESET_NAMES)} (default smoke)")
+    p.add_argument("--results", default=None, help="results folder (default data/results/<preset>)")
+    p.add_argument("--only", default=None, help=f"only {items} whose name contains one of these comma-separated parts")
+
 def _study_commands(sub):
     "Study and figures."
     s = sub.add_parser("study", help="run (or resume) the paper's grid of runs under a preset, one results record each",
                        description="Train and measure every job of the preset's study grid (Tables I-II, Figs. 5-7, "
                                    "teachers, system timings); skips jobs already recorded, resumes unfinished training.")
-    s.add_argument("--preset", default="smoke", help=f"one of: {', '.join(PRESET_NAMES)} (default smoke)")
-    s.add_argument("--results", default=None, help="results folder (default data/results/<preset>)")
+    _preset_results(s, "jobs")
     s.add_argument("--runs", default=None, help="checkpoints and logs (default runs/<preset>)")
-    s.add_argument("--only", default=None, help="only jobs whose name contains one of these comma-separated parts")
     s.add_argument("--list", action="store_true", help="list the jobs and exit")
     s.add_argument("--no-progress", action="store_true", help="no progress bars")
     _io(s, as_json=False)
@@ -522,10 +526,8 @@ def _study_commands(sub):
     f = sub.add_parser("figures", help="regenerate every table and figure of the paper from a preset's results records",
                        description="Execute the papermill notebooks of nbs/figures/ (Tables I-II, Figs. 5-7, 9-13, claims, "
                                    "explorer) on data/results/<preset>/ and write figures/<preset>/.")
-    f.add_argument("--preset", default="smoke", help=f"one of: {', '.join(PRESET_NAMES)} (default smoke)")
-    f.add_argument("--results", default=None, help="results folder (default data/results/<preset>)")
+    _preset_results(f, "notebooks")
     f.add_argument("--out", default=None, help="output folder (default figures/<preset>)")
-    f.add_argument("--only", default=None, help="only notebooks whose name contains one of these comma-separated parts")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
     _io(f, as_json=False)
     f.set_defaults(func=cmd_figures)
