@@ -494,7 +494,7 @@ def cmd_study(a) -> int:
     if a.list:
         for j in study_grid(a.preset): print(f"{j.name:<40} {', '.join(j.uses)}")
         return 0
-    recs = run_study(a.preset, a.results, a.runs, a.only, a.data, progress=not a.no_progress)
+    recs = run_study(a.preset, a.results, a.runs, a.only, a.data, progress=not a.no_progress, redo=a.redo)
     print(f"{len(recs)} records in {a.results or default_results(a.preset)}")
     return 0
 
@@ -520,6 +520,8 @@ def _study_commands(sub):
     _preset_results(s, "jobs")
     s.add_argument("--runs", default=None, help="checkpoints and logs (default runs/<preset>)")
     s.add_argument("--list", action="store_true", help="list the jobs and exit")
+    s.add_argument("--redo", action="store_true", help="run the selected jobs again even if recorded (a finished run "
+                   "folder under --runs is reused; delete it to retrain from scratch)")
     s.add_argument("--no-progress", action="store_true", help="no progress bars")
     _io(s, as_json=False)
     s.set_defaults(func=cmd_study)

@@ -277,13 +277,18 @@ def load_records(results: str | Path) -> dict[str, dict]:
     return {p.stem: read_record(p) for p in sorted(results.glob("*.json"))}
 
 # %% ../nbs/09_study.ipynb #6abdf8ae
-def _teacher_path(job: Job, preset: str, runs: Path) -> Path | None:
+def _teacher_path(job: Job, preset: str, results: Path, runs: Path) -> Path | None:
     p = get_preset(preset)
     if p.teacher_weights is not None: return None
-    path = runs / Job("teacher", job.arch).name / "model.pt"
-    if not path.is_file():
-        raise ConfigError(f"{job.name} needs the trained teacher {path}; run the study in order (its teacher job comes first)")
-    return path
+    t = Job("teacher", job.arch).name
+    path = runs / t / "model.pt"
+    if path.is_file(): return path
+    if (results / f"{t}.json").is_file():        # e.g. a fresh clone: records are committed, weights are not
+        raise ConfigError(f"{job.name} needs the weights of the trained teacher, {path}, which are missing although "
+                          f"{results / t}.json records that teacher (weights are not kept with the records). Retrain it with "
+                          f"`python -m bottlefit study --preset {preset} --only {t} --redo`, and redo the students already "
+                          "recorded, which were distilled from the old weights")
+    raise ConfigError(f"{job.name} needs the trained teacher {path}; run the study in order (its teacher job comes first)")
 
 def _rank() -> int:
     import torch.distributed as dist
@@ -294,11 +299,11 @@ def _barrier():
     if dist.is_available() and dist.is_initialized(): dist.barrier()
 
 def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str | Path | None = None, root=None,
-            progress: bool = True, config=None) -> dict:
-    "Train, measure and record one job (or return its existing record)."
+            progress: bool = True, config=None, redo: bool = False) -> dict:
+    "Train, measure and record one job, or return its existing record (`redo`: record it again, resuming from runs/ if there)."
     results, runs = Path(results or default_results(preset)), Path(runs or default_runs(preset))
     dest = results / f"{job.name}.json"
-    if dest.is_file():
+    if dest.is_file() and not redo:
         rec = read_record(dest)
         if rec["job"] != job.key(): raise ConfigError(f"{dest} records {rec['job']}, not job {job.name}; move it away")
         return rec
@@ -313,7 +318,7 @@ def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str 
         rec.update(run=dict(teacher=p.teacher_weights), history=[], **measure_model(model, job, preset, train, val, progress))
     else:
         run = build_run(job.method, job.arch, job.split, job.channels, preset,
-                        teacher_path=None if job.is_teacher else _teacher_path(job, preset, runs), root=root, progress=progress)
+                        teacher_path=None if job.is_teacher else _teacher_path(job, preset, results, runs), root=root, progress=progress)
         config = config or TrainConfig(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size, workers=p.workers,
                                        checkpoint_every=100)
         history = train_run(run, runs / job.name, config)
@@ -328,18 +333,19 @@ def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str 
 
 # %% ../nbs/09_study.ipynb #b7284658
 def run_study(preset: str, results: str | Path | None = None, runs: str | Path | None = None, only: str | None = None,
-              root=None, progress: bool = True, config=None) -> dict[str, dict]:
-    "Run (or resume) every job of `preset`'s grid whose name contains `only`; returns the records by job name."
+              root=None, progress: bool = True, config=None, redo: bool = False) -> dict[str, dict]:
+    """Run (or resume) every job of `preset`'s grid whose name contains `only`; returns the records by job name.
+    `redo` runs the selected jobs again even where they are recorded (a finished run folder is reused; delete it to retrain)."""
     from tqdm.auto import tqdm
     _code_state()                        # pin the revision of the code this study runs
     jobs = [j for j in study_grid(preset) if only is None or any(o.strip() in j.name for o in only.split(","))]
     if not jobs: raise ConfigError(f"no job of preset {preset!r} matches {only!r}; names look like {study_grid(preset)[-1].name}")
     results = Path(results or default_results(preset))
-    done = sum((results / f"{j.name}.json").is_file() for j in jobs)
+    done = 0 if redo else sum((results / f"{j.name}.json").is_file() for j in jobs)
     bar = tqdm(jobs, desc=f"study {preset}", unit="job", disable=not progress)
     if progress: print(f"study {preset}: {len(jobs)} jobs, {done} already recorded in {results}")
     out = {}
     for job in bar:
         bar.set_postfix_str(job.name)
-        out[job.name] = run_job(job, preset, results, runs, root, progress, config)
+        out[job.name] = run_job(job, preset, results, runs, root, progress, config, redo)
     return out
