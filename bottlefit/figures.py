@@ -542,7 +542,8 @@ def render_figures(preset: str, results: str | Path | None = None, out: str | Pa
     import os
     import papermill as pm
     from tqdm.auto import tqdm
-    from bottlefit.study import default_results
+    from bottlefit.study import _code_state, default_results
+    _code_state()                        # pin the code's revision before the outputs (tracked for committed presets) change
     results = Path(results or default_results(preset)).resolve()
     out = Path(out or figures_dir(preset)).resolve()
     recs = load_records(results)
