@@ -196,8 +196,9 @@ SERIES_STYLE = {"BottleFit FT(FE), float32": ("tab:blue", "o", ":"), "BottleFit 
                 "Best baseline (Table I)": ("tab:gray", "D", "--"), "Original model, JPEG input": ("tab:orange", "x", "-")}
 
 def _plain_log_axis(axis):
-    "Label a log axis with plain numbers (1,000 rather than 10^3) and no minor labels."
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    "Label a log axis with plain numbers (1,000 rather than 10^3) at 1-2-5 steps, so even a one-decade range has labels."
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    axis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
