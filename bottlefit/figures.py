@@ -311,6 +311,7 @@ def plot_delay(sf: pd.DataFrame, xlabel: str, title: str, xticklabels=None):
         ax.set_xticks(ticks)
         ax.set_xticklabels(xticklabels or [g[g.link_index == t].link.iloc[0] for t in ticks], rotation=20, ha="right", fontsize=7)
         ax.set(yscale="log", xlabel=xlabel, title=ARCH_LABELS.get(a, a))
+        _plain_log_axis(ax.yaxis)
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("end-to-end delay [s]")
     axes[0][-1].legend(fontsize=7)
