@@ -104,7 +104,7 @@ def tradeoff_html(panels: dict[str, tuple[pd.DataFrame, float]], title: str, des
     fig.update_yaxes(title_text="top-1 [%]", row=1, col=1)
     fig.update_layout(title=title, height=450, width=520 * len(panels) + 200)
     dest = Path(dest)
-    with atomic_path(dest) as tmp: fig.write_html(tmp, include_plotlyjs="cdn", full_html=True)
+    with atomic_path(dest) as tmp: fig.write_html(tmp, include_plotlyjs="cdn", full_html=True, div_id=Path(dest).stem)   # fixed id: same records, same file
     return dest
 
 # %% ../nbs/11_figures.ipynb #f5dbf34e
