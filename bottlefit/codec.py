@@ -12,9 +12,9 @@ import torch
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['MAGIC', 'VERSION', 'CODECS', 'MAX_ELEMENTS', 'JPEG_QUALITIES', 'Quantized', 'quantize', 'dequantize', 'fake_quantize',
-           'CodecError', 'header_size', 'SymbolModel', 'empirical_entropy', 'rans_encode', 'rans_decode', 'encode',
-           'decode', 'jpeg_size', 'codec_report']
+__all__ = ['MAGIC', 'VERSION', 'CODECS', 'MAX_DIM', 'MAX_ELEMENTS', 'MAX_RANS_ELEMENTS', 'MAX_SCALE', 'JPEG_QUALITIES',
+           'Quantized', 'quantize', 'dequantize', 'fake_quantize', 'CodecError', 'header_size', 'SymbolModel',
+           'empirical_entropy', 'rans_encode', 'rans_decode', 'encode', 'decode', 'jpeg_size', 'codec_report']
 
 # %% ../nbs/06_codec.ipynb #f49d722b
 @dataclass
@@ -52,6 +52,8 @@ def fake_quantize(x: torch.Tensor, bits: int = 8) -> torch.Tensor:
 import hashlib
 import io
 import lzma
+import math
+import operator
 import struct
 import zlib
 
@@ -60,17 +62,36 @@ import numpy as np
 from .core import BottleFitError
 
 class CodecError(BottleFitError, ValueError):
-    "A frame is malformed, inconsistent or from an unknown codec; the message says which check failed."
+    "A frame is malformed, inconsistent, hostile or from an unknown codec; the message says which check failed."
 
 MAGIC, VERSION = b"BF", 1
 CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma", "bq8-rans")
-MAX_ELEMENTS = 1 << 24          # 16M elements: far above any bottleneck, far below an absurd allocation
+MAX_DIM = 65535                 # a dimension is a uint16 in the header
+MAX_ELEMENTS = 1 << 18          # 262,144 elements, 1 MiB as float32: 26x the largest bottleneck of the paper
+MAX_RANS_ELEMENTS = 1 << 16     # the rANS decoder is a Python loop: about 0.2 us per symbol
+MAX_SCALE = float(np.finfo(np.float32).max) / 256    # so that scale * 255, the largest dequantized value, is finite
 _PREFIX = struct.Struct("<2sBBB")
 
 def header_size(codec: str, ndim: int = 3) -> int:
     "Header bytes of a frame of `codec` for an `ndim`-dimensional tensor."
     if codec not in CODECS: raise CodecError(f"unknown codec {codec!r}; use one of {CODECS}")
     return _PREFIX.size + 2 * ndim + (5 if codec.startswith("bq8") else 0) + (4 if codec == "bq8-rans" else 0) + 4
+
+# %% ../nbs/06_codec.ipynb #f707423e
+def _elements(dims: tuple, codec: str) -> int:
+    "Elements of a `codec` frame of shape `dims` (exact), or a CodecError naming the limit the shape breaks."
+    if not 1 <= len(dims) <= 4: raise CodecError(f"a frame holds a tensor of 1 to 4 dimensions, got shape {dims}")
+    if any(not 1 <= d <= MAX_DIM for d in dims): raise CodecError(f"each dimension must be 1..{MAX_DIM}, got shape {dims}")
+    n = math.prod(dims)                                   # Python integers: exact, where np.prod wraps in int64
+    if n > MAX_ELEMENTS: raise CodecError(f"shape {dims} has {n:,} elements and exceeds the frame limit of {MAX_ELEMENTS:,}")
+    if codec == "bq8-rans" and n > MAX_RANS_ELEMENTS:
+        raise CodecError(f"shape {dims} has {n:,} elements and exceeds the bq8-rans limit of {MAX_RANS_ELEMENTS:,} "
+                         "(its decoder is a Python loop); use bq8-zlib for larger tensors")
+    return n
+
+def _lzma_filters(n: int) -> list:
+    "Raw LZMA2 at preset 9 with a dictionary the size of the data (4 KiB at least), not preset 9's 64 MiB."
+    return [{"id": lzma.FILTER_LZMA2, "preset": 9, "dict_size": max(n, 4096)}]
 
 # %% ../nbs/06_codec.ipynb #4b6454fa
 class SymbolModel:
@@ -126,6 +147,9 @@ def rans_encode(symbols, model: SymbolModel) -> bytes:
 
 def rans_decode(data: bytes, n: int, model: SymbolModel) -> np.ndarray:
     "Decode `n` symbols; raise CodecError if the data runs out, is left over, or does not end in the initial state."
+    if not 0 <= n <= MAX_RANS_ELEMENTS:
+        raise CodecError(f"{n:,} symbols exceed the bq8-rans limit of {MAX_RANS_ELEMENTS:,}; use bq8-zlib for larger tensors")
+    data = bytes(data)
     if len(data) < 4: raise CodecError("rANS payload shorter than its 4-byte state")
     freq, cum, lookup, sb = model.freq.tolist(), model.cum.tolist(), model.lookup.tolist(), model.bits
     mask, x, pos, out = (1 << sb) - 1, int.from_bytes(data[:4], "big"), 4, bytearray(n)
@@ -142,23 +166,33 @@ def rans_decode(data: bytes, n: int, model: SymbolModel) -> np.ndarray:
 
 # %% ../nbs/06_codec.ipynb #2260e7c4
 def encode(x: torch.Tensor, codec: str = "bq8", model: SymbolModel | None = None) -> bytes:
-    "The wire frame of one sample `x` (no batch dimension) with `codec`."
+    "The wire frame of one sample `x` (no batch dimension) with `codec`; `CodecError` for anything `decode` would refuse."
+    if not isinstance(x, torch.Tensor): raise CodecError(f"encode takes a tensor, got {type(x).__name__}")
     hdr = header_size(codec, x.ndim)
-    if not 1 <= x.ndim <= 4: raise CodecError(f"a frame holds a tensor of 1 to 4 dimensions, got {tuple(x.shape)}")
-    if any(not 1 <= d <= 65535 for d in x.shape): raise CodecError(f"each dimension must be 1..65535, got {tuple(x.shape)}")
-    if x.numel() > MAX_ELEMENTS: raise CodecError(f"{x.numel()} elements exceed the frame limit of {MAX_ELEMENTS}")
-    head = _PREFIX.pack(MAGIC, VERSION, CODECS.index(codec), x.ndim) + struct.pack(f"<{x.ndim}H", *x.shape)
-    if codec in ("fp32", "fp16"):
-        payload = x.detach().to(torch.float32 if codec == "fp32" else torch.float16).cpu().numpy().astype("<f4" if codec == "fp32" else "<f2").tobytes()
+    dims = tuple(x.shape)
+    _elements(dims, codec)
+    if x.is_complex(): raise CodecError(f"cannot encode a complex tensor ({x.dtype})")
+    v = x.detach().to("cpu", torch.float32)
+    if not torch.isfinite(v).all():
+        raise CodecError("cannot encode a tensor holding NaN or infinite values (or values beyond float32): decode refuses them")
+    if codec == "bq8-rans" and not isinstance(model, SymbolModel):
+        raise CodecError("codec bq8-rans needs the symbol model (model=SymbolModel...)")
+    head = _PREFIX.pack(MAGIC, VERSION, CODECS.index(codec), x.ndim) + struct.pack(f"<{x.ndim}H", *dims)
+    if codec == "fp32": payload = v.numpy().astype("<f4").tobytes()
+    elif codec == "fp16":
+        h = v.to(torch.float16)
+        if not torch.isfinite(h).all(): raise CodecError("values beyond +-65,504 overflow float16; use fp32 or bq8")
+        payload = h.numpy().astype("<f2").tobytes()
     else:
-        q = quantize(x.detach().unsqueeze(0))
-        codes = q.codes[0].cpu().numpy().tobytes()
-        head += struct.pack("<fB", float(q.scale[0]), int(q.zero_point[0]))
+        q = quantize(v.unsqueeze(0))
+        scale = float(q.scale[0])
+        if not scale <= MAX_SCALE: raise CodecError(f"value range too wide for bq8: scale {scale:g} exceeds {MAX_SCALE:.4g}; use fp32")
+        codes = q.codes[0].numpy().tobytes()
+        head += struct.pack("<fB", scale, int(q.zero_point[0]))
         if codec == "bq8": payload = codes
         elif codec == "bq8-zlib": payload = zlib.compress(codes, 9)
-        elif codec == "bq8-lzma": payload = lzma.compress(codes, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, "preset": 9}])
+        elif codec == "bq8-lzma": payload = lzma.compress(codes, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(codes)))
         else:
-            if model is None: raise CodecError("codec bq8-rans needs the symbol model (model=SymbolModel...)")
             head += struct.pack("<I", model.id)
             payload = rans_encode(np.frombuffer(codes, np.uint8), model)
     frame = head + struct.pack("<I", len(payload)) + payload
@@ -166,7 +200,9 @@ def encode(x: torch.Tensor, codec: str = "bq8", model: SymbolModel | None = None
     return frame
 
 # %% ../nbs/06_codec.ipynb #9581b341
-def _bounded(decompress, data: bytes, n: int) -> bytes:
+def _bounded(decompress, data, n: int) -> bytes:
+    "Decompress `data` to exactly `n` bytes: a decompressor never produces more, so a bomb stops at `n`."
+    if n < 1: raise CodecError(f"cannot decompress to {n} bytes")        # a max_length of 0 or less means no limit
     try: out = decompress(data, n)
     except (zlib.error, lzma.LZMAError, EOFError) as e: raise CodecError(f"payload does not decompress: {e}") from e
     if len(out) != n: raise CodecError(f"payload decompresses to {len(out)} bytes, the shape needs {n}")
@@ -175,19 +211,25 @@ def _bounded(decompress, data: bytes, n: int) -> bytes:
 def _zlib(data, n):
     d = zlib.decompressobj()
     out = d.decompress(data, n)
-    if d.unconsumed_tail or d.unused_data or not d.eof: raise CodecError("zlib payload is truncated or longer than its shape")
+    if d.unconsumed_tail or d.unused_data or not d.eof:
+        raise CodecError(f"zlib payload is truncated or holds more than the {n} bytes its shape needs")
     return out
 
 def _lzma(data, n):
-    d = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, "preset": 9}])
+    d = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=_lzma_filters(n))    # a dictionary of n bytes
     out = d.decompress(data, max_length=n)
-    if not d.eof or d.unused_data: raise CodecError("lzma payload is truncated or longer than its shape")
+    if not d.eof or d.unused_data: raise CodecError(f"lzma payload is truncated or holds more than the {n} bytes its shape needs")
     return out
 
-def decode(frame: bytes, model: SymbolModel | None = None) -> torch.Tensor:
-    "The tensor in a wire frame; `CodecError` for anything malformed (never a crash, never a large allocation)."
-    if not isinstance(frame, (bytes, bytearray, memoryview)): raise CodecError(f"a frame is bytes, got {type(frame).__name__}")
-    frame = bytes(frame)
+# %% ../nbs/06_codec.ipynb #32ebd1c8
+def _expected_shape(shape) -> tuple | None:
+    "The caller's expected shape as a tuple of ints (None: any shape within the limits)."
+    if shape is None: return None
+    try: return tuple(operator.index(d) for d in shape)
+    except TypeError as e: raise CodecError(f"the expected shape must be a sequence of ints, got {shape!r}") from e
+
+def _read_header(frame: memoryview, model, expected) -> tuple:
+    "Check a frame's header: (codec, shape, elements, scale, zero point, payload view)."
     if len(frame) < _PREFIX.size: raise CodecError(f"frame of {len(frame)} bytes is shorter than any header")
     magic, version, cid, ndim = _PREFIX.unpack_from(frame)
     if magic != MAGIC: raise CodecError(f"bad magic {magic!r}: not a BottleFit frame")
@@ -197,33 +239,57 @@ def decode(frame: bytes, model: SymbolModel | None = None) -> torch.Tensor:
     if not 1 <= ndim <= 4: raise CodecError(f"frame claims {ndim} dimensions; 1 to 4 are allowed")
     hdr = header_size(codec, ndim)
     if len(frame) < hdr: raise CodecError(f"frame of {len(frame)} bytes is shorter than its {hdr}-byte header")
-    shape = struct.unpack_from(f"<{ndim}H", frame, _PREFIX.size)
-    n = int(np.prod(shape))
-    if 0 in shape or n > MAX_ELEMENTS: raise CodecError(f"shape {shape} is empty or exceeds {MAX_ELEMENTS} elements")
-    off = _PREFIX.size + 2 * ndim
+    dims = struct.unpack_from(f"<{ndim}H", frame, _PREFIX.size)
+    if expected is not None and dims != expected: raise CodecError(f"frame announces shape {dims}, the caller expects {expected}")
+    n = _elements(dims, codec)
+    off, scale, zero = _PREFIX.size + 2 * ndim, 1.0, 0
     if codec.startswith("bq8"):
         scale, zero = struct.unpack_from("<fB", frame, off); off += 5
-        if not (np.isfinite(scale) and scale > 0): raise CodecError(f"quantization scale {scale} is not finite and positive")
+        if not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+            raise CodecError(f"quantization scale {scale:g} is not in (0, {MAX_SCALE:.4g}]: decoded values would not be finite")
     if codec == "bq8-rans":
         (mid,) = struct.unpack_from("<I", frame, off); off += 4
         if model is None: raise CodecError("a bq8-rans frame needs the symbol model it was coded with")
         if mid != model.id: raise CodecError(f"frame was coded with symbol model {mid:#010x}, not {model.id:#010x}")
     (plen,) = struct.unpack_from("<I", frame, off); off += 4
-    payload = frame[off:]
-    if plen != len(payload): raise CodecError(f"header announces {plen} payload bytes, the frame holds {len(payload)}")
+    if plen != len(frame) - off: raise CodecError(f"header announces {plen} payload bytes, the frame holds {len(frame) - off}")
+    return codec, dims, n, scale, zero, frame[off:]
+
+# %% ../nbs/06_codec.ipynb #f0684998
+def _payload(codec: str, dims: tuple, n: int, scale: float, zero: int, payload: memoryview, model) -> np.ndarray:
+    "The float32 values a checked header's payload holds (numpy: single-threaded, its memory visible to tracemalloc)."
     if codec in ("fp32", "fp16"):
         width = 4 if codec == "fp32" else 2
-        if plen != width * n: raise CodecError(f"{codec} payload of {plen} bytes does not match shape {shape}")
-        x = torch.from_numpy(np.frombuffer(payload, dtype="<f4" if width == 4 else "<f2").astype(np.float32))
-        return x.reshape(shape)
+        if len(payload) != width * n: raise CodecError(f"{codec} payload of {len(payload)} bytes does not match shape {dims}")
+        v = np.frombuffer(payload, dtype="<f4" if width == 4 else "<f2")
+        if not np.isfinite(v).all(): raise CodecError(f"{codec} payload holds NaN or infinite values")
+        return v.astype(np.float32)
     if codec == "bq8":
-        if plen != n: raise CodecError(f"bq8 payload of {plen} bytes does not match shape {shape}")
+        if len(payload) != n: raise CodecError(f"bq8 payload of {len(payload)} bytes does not match shape {dims}")
         codes = payload
     elif codec == "bq8-zlib": codes = _bounded(_zlib, payload, n)
     elif codec == "bq8-lzma": codes = _bounded(_lzma, payload, n)
-    else: codes = rans_decode(payload, n, model).tobytes()
-    q = Quantized(torch.frombuffer(bytearray(codes), dtype=torch.uint8).reshape(shape), torch.tensor([scale]), torch.tensor([zero]))
-    return dequantize(Quantized(q.codes.unsqueeze(0), q.scale, q.zero_point))[0]
+    else: codes = rans_decode(payload, n, model)
+    return (np.frombuffer(codes, np.uint8).astype(np.float32) - np.float32(zero)) * np.float32(scale)   # = dequantize
+
+def decode(frame: bytes, model: SymbolModel | None = None, shape=None) -> torch.Tensor:
+    """The tensor in a wire frame. `model`: the symbol model of `bq8-rans` frames; `shape`: the shape the caller
+    expects (another is refused before the payload is touched). Any failure is a `CodecError` naming the check."""
+    stage = "checking the arguments"
+    try:
+        if not isinstance(frame, (bytes, bytearray, memoryview)): raise CodecError(f"a frame is bytes, got {type(frame).__name__}")
+        if model is not None and not isinstance(model, SymbolModel):
+            raise CodecError(f"model must be a SymbolModel or None, got {type(model).__name__}")
+        stage = "reading the header"
+        view = memoryview(frame if isinstance(frame, bytes) else bytes(frame))
+        codec, dims, *rest = _read_header(view, model, _expected_shape(shape))
+        stage = f"decoding the {codec} payload"
+        x = _payload(codec, dims, *rest, model)
+        if not np.isfinite(x).all(): raise CodecError("decoded values are not finite")
+        return torch.from_numpy(x).reshape(dims)
+    except CodecError: raise
+    except Exception as e:                    # a failure no check above foresaw: still a refusal, never a crash
+        raise CodecError(f"frame refused: unexpected {type(e).__name__} while {stage} ({e})") from e
 
 # %% ../nbs/06_codec.ipynb #289fb027
 def jpeg_size(img: torch.Tensor, quality: int = 95) -> int:
