@@ -21,7 +21,7 @@ from .core import ConfigError, DataError, data_root
 __all__ = ['PAPER_LOCAL_DELAYS', 'POWER', 'summarize', 'Link', 'drain_times', 'constant_link', 'traces_root', 'wifi_traces',
            'wifi_links', 'lte_sessions', 'lte_links', 'LoRaLink', 'lora_links', 'time_module', 'DeviceProfile',
            'measure_teachers', 'calibrate', 'paper_device', 'here_device', 'Scenario', 'evaluate_scenario', 'link_set',
-           'device_profile', 'system_report', 'mean_jpeg_bytes', 'plan']
+           'device_profile', 'given_times', 'system_report', 'mean_jpeg_bytes', 'plan']
 
 # %% ../nbs/07_system.ipynb #eff3bc17
 def summarize(samples) -> dict:
@@ -278,17 +278,37 @@ def device_profile(name: str, here_teachers: dict | None = None, input_size: int
     macs = {a: teacher_card(a, input_size)["macs"] for a in PAPER_LOCAL_DELAYS.get(name, {}) if a in here_teachers}
     return paper_device(name, here_teachers, macs=macs)
 
+def given_times(timings, arch: str, split: str, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    "Head and tail time samples (s, on this machine) of a design from `timings`: a mapping or a callable (arch, split, channels) -> (head, tail)."
+    key = (arch, split, channels)
+    if callable(timings): got = timings(*key)
+    elif key in timings: got = timings[key]
+    else: raise ConfigError(f"no timings given for {arch} {split} C={channels}; give (head_samples_s, tail_samples_s) for {key}")
+    head, tail = (np.atleast_1d(np.asarray(t, dtype=np.float64)).ravel() for t in got)
+    for what, t in (("head", head), ("tail", tail)):
+        if t.size == 0 or not (np.isfinite(t).all() and (t >= 0).all()):
+            raise ConfigError(f"{what} times of {arch} {split} C={channels} must be finite, >= 0 and not empty, got {t}")
+    return head, tail
+
 def system_report(arch: str = "resnet152", split: str = "sp1", channels: int = 3, codec: str = "bq8", device: str = "jetson_nano",
-                  links: str = "wifi", jpeg_bytes: float | None = None, input_size: int = 224, repeats: int = 5, root=None) -> dict:
-    "Delay and energy of local / offloading / split for one design on `device` over every link of `links`."
+                  links: str = "wifi", jpeg_bytes: float | None = None, input_size: int = 224, repeats: int = 5, root=None,
+                  teachers: dict | None = None, timings=None) -> dict:
+    """Delay and energy of local / offloading / split for one design on `device` over every link of `links`. Compute times
+    are measured here unless given: `teachers` (arch -> samples, s) for the unsplit models, `timings` as in `given_times`."""
     from bottlefit.codec import header_size
     from bottlefit.models import bottleneck_model, teacher
     x = torch.zeros(1, 3, input_size, input_size)
-    here = measure_teachers(tuple(dict.fromkeys((arch, "resnet152", "densenet169", "densenet201", "mobilenet_v2"))), input_size, repeats)
+    here = teachers if teachers is not None else \
+        measure_teachers(tuple(dict.fromkeys((arch, "resnet152", "densenet169", "densenet201", "mobilenet_v2"))), input_size, repeats)
+    here = {a: np.asarray(v, dtype=np.float64) for a, v in here.items()}
+    for a in (arch, "mobilenet_v2"):
+        if a not in here: raise ConfigError(f"no teacher times for {a}; `teachers` needs {arch}, mobilenet_v2 and the calibration models")
     dev, cal = device_profile(device, here, input_size)
-    m = bottleneck_model(arch, split, channels, input_size=input_size, teacher_model=teacher(arch))
-    head_t, tail_t = time_module(m.encoder, x, repeats), time_module(m.tail, m.encoder.eval()(x), repeats)
-    n = int(m.encoder(x).numel())
+    m = bottleneck_model(arch, split, channels, input_size=input_size, teacher_model=teacher(arch)).eval()
+    with torch.no_grad(): z = m.encoder(x)
+    head_t, tail_t = given_times(timings, arch, split, channels) if timings is not None else \
+        (time_module(m.encoder, x, repeats), time_module(m.tail, z, repeats))
+    n = int(z.numel())
     frame = {"fp32": 4 * n, "fp16": 2 * n}.get(codec, n) + header_size(codec if codec in ("fp32", "fp16") else "bq8")
     if jpeg_bytes is None: jpeg_bytes = mean_jpeg_bytes(input_size=input_size, root=root)
     scenarios = [Scenario(f"local {arch}", here[arch], 0, np.array([])),
@@ -311,8 +331,10 @@ def mean_jpeg_bytes(quality: int = 75, images: int = 100, input_size: int = 224,
 
 # %% ../nbs/07_system.ipynb #b864b442
 def plan(records: Sequence[dict], device: DeviceProfile, link, min_accuracy: float = 0.0, objective: str = "latency",
-         input_size: int = 224, repeats: int = 5) -> dict:
-    "The record minimising mean delay ('latency') or device energy ('energy') with top1 >= min_accuracy, and all scores."
+         input_size: int = 224, repeats: int = 5, timings=None) -> dict:
+    """The record minimising mean delay ('latency') or device energy ('energy') with top1 >= min_accuracy, and all scores.
+    Head and tail times (s, on this machine) of a design: the record's own `head_s` and `tail_s` if it has both, else
+    `timings` (see `given_times`) if given, else measured here (`repeats` forward passes at `input_size`)."""
     from bottlefit.models import bottleneck_model, teacher
     if objective not in ("latency", "energy"): raise ConfigError(f"objective must be latency or energy, got {objective!r}")
     ok = [r for r in records if r.get("top1", 0) >= min_accuracy]
@@ -320,11 +342,16 @@ def plan(records: Sequence[dict], device: DeviceProfile, link, min_accuracy: flo
     x, times, scored = torch.zeros(1, 3, input_size, input_size), {}, []
     for r in ok:
         key = (r["arch"], r["split"], r["channels"])
-        if key not in times:
-            m = bottleneck_model(*key, input_size=input_size, teacher_model=teacher(r["arch"], num_classes=r.get("num_classes", 1000)))
-            times[key] = (time_module(m.encoder, x, repeats), time_module(m.tail, m.encoder.eval()(x), repeats))
-        res = evaluate_scenario(Scenario(f"{r['arch']} {r['split']} C={r['channels']} {r['codec']}", *times[key][:1], r["bytes"], times[key][1],
-                                         r["top1"]), device, link)
+        if "head_s" in r and "tail_s" in r: head, tail = given_times({key: (r["head_s"], r["tail_s"])}, *key)
+        else:
+            if key not in times and timings is not None: times[key] = given_times(timings, *key)
+            elif key not in times:
+                m = bottleneck_model(*key, input_size=input_size, teacher_model=teacher(r["arch"], num_classes=r.get("num_classes", 1000))).eval()
+                with torch.no_grad(): z = m.encoder(x)
+                times[key] = (time_module(m.encoder, x, repeats), time_module(m.tail, z, repeats))
+            head, tail = times[key]
+        res = evaluate_scenario(Scenario(f"{r['arch']} {r['split']} C={r['channels']} {r['codec']}", head, r["bytes"], tail, r["top1"]), device, link)
         scored.append({**r, "delay_s": res["delay"]["mean"], "energy_j": res["energy_j"]["mean"]})
-    best = min(scored, key=lambda s: s["delay_s"] if objective == "latency" else s["energy_j"])
-    return dict(best=best, candidates=sorted(scored, key=lambda s: s["delay_s"] if objective == "latency" else s["energy_j"]))
+    score = lambda s: s["delay_s"] if objective == "latency" else s["energy_j"]
+    candidates = sorted(scored, key=score)
+    return dict(best=candidates[0], candidates=candidates)
