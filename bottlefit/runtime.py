@@ -6,7 +6,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import logging
+import os
+import signal
 import socket
 import struct
 import threading
@@ -21,7 +25,8 @@ from .codec import CodecError, SymbolModel, decode, encode
 from .core import BottleFitError, ConfigError
 
 # %% auto #0
-__all__ = ['REQ', 'LEN', 'MAX_FRAME', 'ProtocolError', 'EdgeServer', 'ServerThread', 'DeviceClient', 'runtime_benchmark']
+__all__ = ['REQ', 'LEN', 'MAX_FRAME', 'ProtocolError', 'frame_limit', 'EdgeServer', 'ServerThread', 'serve_until_signal',
+           'DeviceClient', 'runtime_benchmark']
 
 # %% ../nbs/08_runtime.ipynb #f81f1616
 REQ = struct.Struct("!II")      # payload length, request id
@@ -31,71 +36,252 @@ MAX_FRAME = 1 << 20             # 1 MiB: hundreds of times any bottleneck frame
 class ProtocolError(BottleFitError):
     "A peer broke the wire protocol (oversized length, truncated message, bad reply)."
 
+_log = logging.getLogger("bottlefit.runtime")   # one line per refused frame and per dropped or evicted connection
+
+def frame_limit(shape) -> int:
+    "Bytes of the largest legal frame of a tensor of `shape`: fp32 (the widest codec) plus the largest header."
+    return 4 * int(np.prod(tuple(shape))) + 64
+
 # %% ../nbs/08_runtime.ipynb #9d8ae3fd
+class _Conn:
+    "One connection's slot, and what eviction ranks it by."
+    __slots__ = ("peer", "reader", "writer", "task", "since", "served", "started", "busy", "dropped")
+    def __init__(self, peer: str, reader, writer, task, now: float):
+        self.peer, self.reader, self.writer, self.task = peer, reader, writer, task
+        self.since, self.served = now, 0          # accept time, then the time of the last answered request; answers so far
+        self.started = self.busy = False          # sent a byte yet; a whole request is being decoded, queued or run
+        self.dropped = False
+
+class _Drop(Exception):
+    "Internal: end this connection and count it under `counter`."
+    def __init__(self, counter: str, reason: str): super().__init__(reason); self.counter = counter
+
+_SNDBUF = 16 << 10       # kernel send buffer and transport high-water mark per connection: a reply is < 300 bytes
+_READ_LIMIT = 16 << 10   # the StreamReader stops reading ahead above 2x this
+_RECV_CHUNK = 256 << 10  # the most one receive by the transport can add on top
+_GRACE_S = 1.0           # a connection this new that has not been answered yet is given the benefit of the doubt
+
 class EdgeServer:
-    "Serves a tail over TCP: strict decoding, batching of concurrent requests, bounded memory, timeouts."
+    "Serves a tail over TCP: strict decoding off the event loop, batching, deadlines, bounded slots and memory."
     def __init__(self, tail: torch.nn.Module, input_shape, symbol_model: SymbolModel | None = None, max_batch: int = 8,
                  batch_window_s: float = 0.002, read_timeout_s: float = 10.0, max_frame: int = MAX_FRAME,
-                 max_clients: int = 64, max_queue: int = 256):
+                 max_clients: int = 64, max_queue: int = 256, request_deadline_s: float = 30.0,
+                 idle_timeout_s: float = 60.0, write_timeout_s: float = 10.0, decode_workers: int = 2):
+        for name, v in dict(max_batch=max_batch, read_timeout_s=read_timeout_s, max_frame=max_frame, max_clients=max_clients,
+                            max_queue=max_queue, request_deadline_s=request_deadline_s, idle_timeout_s=idle_timeout_s,
+                            write_timeout_s=write_timeout_s, decode_workers=decode_workers).items():
+            if not v > 0: raise ConfigError(f"{name} must be positive, got {v}")
         self.tail, self.shape, self.sm = tail.eval(), tuple(input_shape), symbol_model
-        self.max_batch, self.window, self.timeout, self.max_frame = max_batch, batch_window_s, read_timeout_s, max_frame
-        self.max_clients, self.max_queue = max_clients, max_queue
-        self.stats = dict(requests=0, answered=0, errors=0, dropped_connections=0, bytes_received=0, batches=0)
-        self._pool = ThreadPoolExecutor(1)
-        self._server = None
+        self.max_batch, self.window, self.timeout = max_batch, batch_window_s, read_timeout_s
+        self.max_frame = min(max_frame, frame_limit(self.shape))
+        self.deadline, self.idle_timeout, self.write_timeout = request_deadline_s, idle_timeout_s, write_timeout_s
+        self.max_clients, self.max_queue, self.decode_workers = max_clients, max_queue, decode_workers
+        self.stats = dict(connections=0, requests=0, answered=0, errors=0, refused_frames=0, bytes_received=0, batches=0,
+                          dropped_connections=0, dropped_idle=0, dropped_stalled=0, dropped_deadline=0, dropped_write=0,
+                          dropped_broken=0, evicted=0)
+        self._server, self._batcher, self._conns, self._tasks, self._closing = None, None, {}, set(), False
+    @property
+    def memory_bound(self) -> int:
+        "Worst-case bytes this process buffers for connections: max_clients x (frame + read-ahead + one receive + unread replies)."
+        return self.max_clients * (self.max_frame + 2 * _READ_LIMIT + _RECV_CHUNK + _SNDBUF)
+    @property
+    def kernel_bound(self) -> int:
+        "Worst-case bytes of kernel socket buffers for connections (Linux doubles what is asked)."
+        return self.max_clients * 2 * (_rcvbuf(self.max_frame) + _SNDBUF)
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        "Start listening; returns the port (an ephemeral one for port=0)."
-        self._queue = asyncio.Queue(self.max_queue)
-        self._slots = asyncio.Semaphore(self.max_clients)
+        "Start listening; returns the port (an ephemeral one for port=0). A one-line `BottleFitError` if it cannot bind."
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise BottleFitError(f"cannot listen on {host}:{port}: a port is 0-65535 (0 picks a free one)")
+        self._queue, self._conns, self._tasks, self._closing = asyncio.Queue(self.max_queue), {}, set(), False
+        try: self._server = await asyncio.start_server(self._handle, host, port, limit=_READ_LIMIT, backlog=1024)
+        except socket.gaierror as e: raise BottleFitError(f"cannot listen on {host}:{port}: unknown host ({e.strerror})") from None
+        except OSError as e:
+            why = os.strerror(e.errno).lower() if e.errno else str(e)
+            if e.errno == errno.EADDRINUSE: why += " (another server holds it: choose another port)"
+            raise BottleFitError(f"cannot listen on {host}:{port}: {why}") from None
+        self._tail_pool = ThreadPoolExecutor(1, "bottlefit-tail")
+        self._decode_pool = ThreadPoolExecutor(self.decode_workers, "bottlefit-decode")
         self._batcher = asyncio.create_task(self._batch_loop())
-        self._server = await asyncio.start_server(self._handle, host, port)
         return self._server.sockets[0].getsockname()[1]
     async def stop(self):
-        "Stop listening, end open connections and the batcher."
-        if self._server: self._server.close()
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for t in tasks: t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._pool.shutdown(wait=False)
+        "Stop listening and end this server's own tasks (connection handlers, batcher); other tasks on the loop go on."
+        if self._server is None: return
+        self._closing = True
+        self._server.close()
+        for c in list(self._conns.values()): c.writer.transport.abort()   # every read and write of a handler now ends
+        mine = [t for t in (*self._tasks, self._batcher) if t is not asyncio.current_task()]
+        for t in mine: t.cancel()       # (asyncio.wait_for before 3.12 can swallow a cancel: hence the abort and `_closing`)
+        if mine:
+            _, stuck = await asyncio.wait(mine, timeout=5)
+            if stuck: _log.warning("%d server tasks did not end within 5 s of stop()", len(stuck))
+        self._conns.clear(); self._tasks.clear()
+        await self._server.wait_closed()
+        for pool in (self._tail_pool, self._decode_pool): pool.shutdown(wait=False, cancel_futures=True)
+        self._server = None
 
 # %% ../nbs/08_runtime.ipynb #164a6862
-async def _reply(writer, obj: dict):
+try: import fcntl, termios             # FIONREAD: bytes waiting in the kernel (POSIX)
+except ImportError: fcntl = termios = None
+
+def _peer(writer) -> str:
+    p = writer.get_extra_info("peername")
+    return f"{p[0]}:{p[1]}" if isinstance(p, tuple) and len(p) >= 2 else str(p)
+
+def _has_input(c: _Conn) -> bool:
+    "Bytes from this peer wait in the stream reader or the kernel, not read by the server yet."
+    if getattr(c.reader, "_buffer", None): return True
+    if fcntl is None: return False
+    try:
+        sock = c.writer.get_extra_info("socket")
+        return sock is not None and struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0] > 0
+    except (OSError, ValueError): return False
+
+def _rank(c: _Conn, now: float):
+    "Eviction order, least progress first (tiers 0-5, see *Threats and defences*); oldest first within a tier."
+    if c.busy and _has_input(c): return 0, c.since                          # requests pipelined behind the one in service
+    if c.writer.transport.get_write_buffer_size(): return 0, c.since        # replies it does not read
+    if c.busy: return 5, -c.served, c.since                                  # being served: the most answered first
+    if c.served: return 4, c.since                                           # between requests: least recently answered first
+    if now - c.since < _GRACE_S: return 3, c.since                          # never answered, but new: benefit of the doubt
+    return (2 if c.started or _has_input(c) else 1), c.since                 # never answered: sent bytes / nothing
+
+def _tune(writer, max_frame: int):
+    """Small kernel buffers: a peer that does not read is noticed after a few hundred replies, and what a peer can
+    pipeline into the kernel is bounded (one frame, at least 64 KiB, at most 1 MiB)."""
+    sock = writer.get_extra_info("socket")
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SNDBUF)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _rcvbuf(max_frame))
+    except (OSError, AttributeError): pass
+    writer.transport.set_write_buffer_limits(high=_SNDBUF)
+
+def _rcvbuf(max_frame: int) -> int: return max(64 << 10, min(max_frame + REQ.size, 1 << 20))
+
+async def _close(writer, timeout: float):
+    "Close, flushing a last reply, within `timeout`; else cut (abort)."
+    if writer.transport.is_closing(): return
+    writer.close()
+    try: await asyncio.wait_for(writer.wait_closed(), timeout)
+    except (Exception, asyncio.CancelledError): writer.transport.abort()
+
+async def _linger(reader, writer, timeout: float):
+    "After a last reply: half-close, and discard what the peer still sends for up to `timeout` (closing with unread input would reset the reply away)."
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    try:
+        writer.write_eof()
+        while (left := end - loop.time()) > 0 and await asyncio.wait_for(reader.read(1 << 16), left): pass
+    except (OSError, asyncio.TimeoutError): pass
+
+def _admit(self, conn: _Conn):
+    "Give `conn` a slot; if all are taken, evict the connection with the least progress (never the newcomer)."
+    if len(self._conns) >= self.max_clients:
+        now = asyncio.get_running_loop().time()
+        victim = min(self._conns.values(), key=lambda c: _rank(c, now))
+        tier = ("pipelines or leaves replies unread", "sent nothing", "never answered", "new, never answered",
+                "least recently answered", "answered most")[_rank(victim, now)[0]]
+        self._drop(victim, "evicted", f"least progress of {len(self._conns)} connections ({tier}, "
+                   f"{victim.served} answered) to admit {conn.peer}")
+    self._conns[conn.task] = conn
+
+def _drop(self, conn: _Conn, counter: str, reason: str):
+    "Free `conn`'s slot, count and log why, and cut it (abort: a graceful close would wait for a peer that may never read)."
+    if conn.dropped: return             # already cut (an evicted handler can still see the connection error first)
+    conn.dropped = True
+    self._conns.pop(conn.task, None)
+    self.stats[counter] += 1
+    if counter.startswith("dropped_"): self.stats["dropped_connections"] += 1
+    _log.info("%s %s: %s", "evicted" if counter == "evicted" else "dropped", conn.peer, reason)
+    conn.writer.transport.abort()
+    if conn.task is not asyncio.current_task(): conn.task.cancel()
+
+def _refused(self, conn: _Conn, reason: str):
+    self.stats["refused_frames"] += 1; self.stats["errors"] += 1
+    _log.info("refused a frame from %s: %s", conn.peer, reason)
+
+async def _read(self, reader, n: int, deadline: float) -> bytes:
+    "Exactly `n` bytes of the current request before `deadline` (loop time), with no silence over `read_timeout_s`."
+    loop, parts, got = asyncio.get_running_loop(), [], 0
+    while got < n:
+        left = deadline - loop.time()
+        stall = self.timeout < left
+        try:
+            if left <= 0: raise asyncio.TimeoutError
+            chunk = await asyncio.wait_for(reader.read(n - got), min(self.timeout, left))
+        except asyncio.TimeoutError:
+            if stall: raise _Drop("dropped_stalled", f"stalled: no byte for {self.timeout:g} s inside a request") from None
+            raise _Drop("dropped_deadline", f"request deadline: only {got} of {n} bytes after {self.deadline:g} s") from None
+        if not chunk: raise _Drop("dropped_broken", f"peer closed after {got} of {n} bytes of a request")
+        parts.append(chunk); got += len(chunk)
+    return b"".join(parts)
+
+async def _send(self, conn: _Conn, obj: dict):
+    "Write a reply; the peer must take it within `write_timeout_s`."
     data = json.dumps(obj).encode()
-    writer.write(LEN.pack(len(data)) + data)
-    await writer.drain()
+    conn.writer.write(LEN.pack(len(data)) + data)
+    try: await asyncio.wait_for(conn.writer.drain(), self.write_timeout)
+    except asyncio.TimeoutError:
+        raise _Drop("dropped_write", f"write timeout: reply not taken within {self.write_timeout:g} s (the peer does not read)") from None
+
+def _decode(self, frame: bytes) -> torch.Tensor:
+    "Runs in the decode pool: the tensor in `frame`, refused unless it has this server's input shape."
+    z = decode(frame, self.sm, shape=self.shape)                   # another shape is refused from the header
+    if tuple(z.shape) != self.shape: raise CodecError(f"bottleneck shape {tuple(z.shape)}, this server's tail takes {self.shape}")
+    return z
+
+async def _serve(self, conn: _Conn):
+    "The request loop of one admitted connection."
+    loop, reader = asyncio.get_running_loop(), conn.reader
+    while not self._closing:
+        try: first = await asyncio.wait_for(reader.read(1), self.idle_timeout)
+        except asyncio.TimeoutError: raise _Drop("dropped_idle", f"idle timeout: no request for {self.idle_timeout:g} s") from None
+        if not first: return                                        # the client closed between requests: a normal end
+        conn.started = True
+        deadline = loop.time() + self.deadline
+        n, rid = REQ.unpack(first + await self._read(reader, REQ.size - 1, deadline))
+        if n > self.max_frame:
+            msg = f"frame of {n} bytes exceeds the limit of {self.max_frame}"
+            self._refused(conn, msg)
+            await self._send(conn, dict(id=rid, ok=False, error=msg))
+            self._conns.pop(conn.task, None)                        # the slot is free; the reply still gets its chance
+            await _linger(reader, conn.writer, min(1.0, self.write_timeout)); return
+        frame = await self._read(reader, n, deadline)
+        conn.busy = True
+        self.stats["requests"] += 1; self.stats["bytes_received"] += REQ.size + n
+        try: z = await loop.run_in_executor(self._decode_pool, self._decode, frame)
+        except Exception as e:          # CodecError, or anything else a decoder raised: an error reply, never a silent close
+            msg = str(e) if isinstance(e, CodecError) else f"frame does not decode: {type(e).__name__}: {e}"
+            conn.busy = False; self._refused(conn, msg)
+            await self._send(conn, dict(id=rid, ok=False, error=msg)); continue
+        if self._closing: return
+        fut = loop.create_future()
+        await self._queue.put((z, fut, time.perf_counter()))
+        try: cls, tail_ms, queue_ms, batch = await fut
+        except Exception as e:
+            conn.busy = False; self.stats["errors"] += 1
+            await self._send(conn, dict(id=rid, ok=False, error=f"the tail failed: {type(e).__name__}: {e}")); continue
+        conn.busy = False
+        self.stats["answered"] += 1
+        await self._send(conn, dict(id=rid, ok=True, **{"class": cls}, tail_ms=tail_ms, queue_ms=queue_ms, batch=batch,
+                                    request_bytes=REQ.size + n))
+        conn.served += 1; conn.since = loop.time()
 
 async def _handle(self, reader, writer):
-    async with self._slots:
-        try:
-            while True:
-                try: head = await asyncio.wait_for(reader.readexactly(REQ.size), self.timeout)
-                except asyncio.IncompleteReadError: return                          # client closed between requests
-                n, rid = REQ.unpack(head)
-                if n > self.max_frame:
-                    self.stats["errors"] += 1
-                    await _reply(writer, dict(id=rid, ok=False, error=f"frame of {n} bytes exceeds the limit of {self.max_frame}"))
-                    return
-                frame = await asyncio.wait_for(reader.readexactly(n), self.timeout)
-                self.stats["requests"] += 1; self.stats["bytes_received"] += REQ.size + n
-                try:
-                    z = decode(frame, self.sm)
-                    if tuple(z.shape) != self.shape: raise CodecError(f"bottleneck shape {tuple(z.shape)}, this server's tail takes {self.shape}")
-                except CodecError as e:
-                    self.stats["errors"] += 1
-                    await _reply(writer, dict(id=rid, ok=False, error=str(e))); continue
-                fut = asyncio.get_running_loop().create_future()
-                await self._queue.put((z, fut, time.perf_counter()))
-                cls, tail_ms, queue_ms, batch = await fut
-                self.stats["answered"] += 1
-                await _reply(writer, dict(id=rid, ok=True, **{"class": cls}, tail_ms=tail_ms, queue_ms=queue_ms, batch=batch,
-                                          request_bytes=REQ.size + n))
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError):
-            self.stats["dropped_connections"] += 1
-        except asyncio.CancelledError: pass       # server shutting down: end this connection quietly
-        finally:
-            writer.close()
-            try: await writer.wait_closed()
-            except ConnectionError: pass
+    task = asyncio.current_task()
+    if self._closing: writer.transport.abort(); return
+    self._tasks.add(task)
+    conn = _Conn(_peer(writer), reader, writer, task, asyncio.get_running_loop().time())
+    self.stats["connections"] += 1
+    try:
+        self._admit(conn)
+        _tune(writer, self.max_frame)
+        await self._serve(conn)
+    except _Drop as e: self._drop(conn, e.counter, str(e))
+    except OSError as e: self._drop(conn, "dropped_broken", f"connection error: {e}")     # ConnectionError, reset, ...
+    except asyncio.CancelledError: writer.transport.abort()   # evicted (counted by whoever evicted it), or the server stops
+    finally:
+        self._conns.pop(task, None); self._tasks.discard(task)
+        await _close(writer, self.write_timeout)
 
 async def _batch_loop(self):
     loop = asyncio.get_running_loop()
@@ -108,7 +294,12 @@ async def _batch_loop(self):
             try: items.append(await asyncio.wait_for(self._queue.get(), left))
             except asyncio.TimeoutError: break
         t0 = time.perf_counter()
-        classes = await loop.run_in_executor(self._pool, self._run_tail, torch.stack([z for z, _, _ in items]))
+        try: classes = await loop.run_in_executor(self._tail_pool, self._run_tail, torch.stack([z for z, _, _ in items]))
+        except Exception as e:
+            _log.error("the tail failed on a batch of %d: %s: %s", len(items), type(e).__name__, e)
+            for _, fut, _ in items:
+                if not fut.done(): fut.set_exception(e)
+            continue
         tail_ms = 1e3 * (time.perf_counter() - t0)
         self.stats["batches"] += 1
         for (z, fut, t_in), c in zip(items, classes):
@@ -117,27 +308,62 @@ async def _batch_loop(self):
 def _run_tail(self, batch: torch.Tensor) -> list[int]:
     with torch.inference_mode(): return self.tail(batch).argmax(1).tolist()
 
-EdgeServer._handle, EdgeServer._batch_loop, EdgeServer._run_tail = _handle, _batch_loop, _run_tail
+for _f in (_admit, _drop, _refused, _read, _send, _decode, _serve, _handle, _batch_loop, _run_tail): setattr(EdgeServer, _f.__name__, _f)
 
 # %% ../nbs/08_runtime.ipynb #9d1c44d9
 class ServerThread:
-    "Context manager: an EdgeServer on 127.0.0.1 (ephemeral port) in a background thread."
+    "Context manager: an EdgeServer on 127.0.0.1 (ephemeral port) in a background thread; start errors are raised here."
     def __init__(self, server: EdgeServer, host: str = "127.0.0.1", port: int = 0):
         self.server, self.host, self.port = server, host, port
-        self._ready = threading.Event()
+        self._ready, self._error = threading.Event(), None
     def __enter__(self):
         self.loop = asyncio.new_event_loop()
         def run():
             asyncio.set_event_loop(self.loop)
-            self.port = self.loop.run_until_complete(self.server.start(self.host, self.port))
+            try: self.port = self.loop.run_until_complete(self.server.start(self.host, self.port))
+            except BaseException as e:
+                self._error = e; self._ready.set(); self.loop.close(); return
             self._ready.set()
             self.loop.run_forever()
         self.thread = threading.Thread(target=run, daemon=True); self.thread.start()
         if not self._ready.wait(30): raise BottleFitError("edge server did not start")
+        if self._error is not None: self.thread.join(5); raise self._error
         return self
     def __exit__(self, *exc):
         asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop); self.thread.join(10)
+        if not self.thread.is_alive(): self.loop.close()
+
+# %% ../nbs/08_runtime.ipynb #980a7cf3
+def serve_until_signal(server: EdgeServer, host: str = "127.0.0.1", port: int = 8765, on_ready=None, report=print,
+                       log_level: int = logging.INFO, signals=(signal.SIGTERM, signal.SIGINT)) -> dict:
+    """Run `server` on host:port until one of `signals`, then stop it cleanly; returns its counters.
+    `on_ready(port)` is called once listening (default: print `listening on HOST:PORT`); `report` gets the closing line."""
+    added = None
+    if not _log.handlers and not logging.getLogger().handlers:       # nobody configured logging: log to stderr meanwhile
+        added = logging.StreamHandler(); added.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        _log.addHandler(added)
+    old_level = _log.level
+    _log.setLevel(log_level)
+    got = []
+    async def main():
+        loop, stop = asyncio.get_running_loop(), asyncio.Event()
+        for s in signals: loop.add_signal_handler(s, lambda s=s: (got.append(s), stop.set()))
+        try:
+            bound = await server.start(host, port)
+            (on_ready or (lambda p: print(f"listening on {host}:{p}", flush=True)))(bound)
+            await stop.wait()
+        finally:
+            for s in signals: loop.remove_signal_handler(s)
+            await server.stop()
+    try: asyncio.run(main())
+    finally:
+        _log.setLevel(old_level)
+        if added is not None: _log.removeHandler(added)
+    stats = dict(server.stats)
+    if report is not None:
+        report(f"stopped on {signal.Signals(got[0]).name if got else 'request'}; " + " ".join(f"{k}={v}" for k, v in stats.items()))
+    return stats
 
 # %% ../nbs/08_runtime.ipynb #b87a9348
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
