@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import Sequence
@@ -14,16 +15,43 @@ from typing import Sequence
 from .core import DATA_ENV, BottleFitError
 
 # %% auto #0
-__all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'CARD_COLS', 'format_card', 'format_table', 'cmd_info',
-           'cmd_cards', 'cmd_cache', 'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_codec_report', 'cmd_latency',
-           'cmd_plan', 'cmd_serve', 'cmd_client', 'cmd_bench_runtime', 'cmd_bench_train', 'cmd_study', 'cmd_figures',
-           'parser', 'main']
+__all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'DEVICES', 'WIRE_CODECS', 'MODEL_CODECS', 'CARD_COLS',
+           'int_in', 'positive', 'fraction', 'format_card', 'format_table', 'cmd_info', 'cmd_cards', 'cmd_cache',
+           'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_codec_report', 'cmd_latency', 'cmd_plan', 'cmd_serve',
+           'cmd_client', 'cmd_bench_runtime', 'cmd_bench_train', 'cmd_study', 'cmd_figures', 'Parser', 'parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #5e6373dd
 BACKBONES = ("resnet18", "resnet50", "resnet152", "densenet169", "densenet201", "mobilenet_v2")
 DATA_SOURCES = ("imagenette", "imagenet")
 METHOD_NAMES = ("ce", "kd", "hnd", "bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd", "autoencoder", "teacher")
 PRESET_NAMES = ("paper", "cpu", "smoke", "synthetic")
+DEVICES = ("jetson_nano", "raspberry_pi4", "here")
+WIRE_CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma")     # what a client sends (bq8-rans needs a fitted model)
+MODEL_CODECS = ("fp32", "fp16", "bq8")                           # what the system model prices by tensor size
+
+def int_in(lo: int, hi: int | None = None):
+    "An argparse type: an integer in `lo..hi` (no upper bound when `hi` is None)."
+    def integer(s: str) -> int:
+        try: v = int(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+        if hi is not None and not lo <= v <= hi: raise argparse.ArgumentTypeError(f"{v} is out of range: use {lo}..{hi}")
+        if v < lo: raise argparse.ArgumentTypeError(f"{v} is too small: use {lo} or more")
+        return v
+    return integer
+
+def positive(s: str) -> float:
+    "An argparse type: a finite number > 0."
+    try: v = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not (math.isfinite(v) and v > 0): raise argparse.ArgumentTypeError(f"{s} must be a finite number > 0")
+    return v
+
+def fraction(s: str) -> float:
+    "An argparse type: a number in [0, 1] (an accuracy)."
+    try: v = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not 0.0 <= v <= 1.0: raise argparse.ArgumentTypeError(f"{s} is not in [0, 1] (top-1 is a fraction: 0.7 for 70 %)")
+    return v
 
 # %% ../nbs/10_cli.ipynb #0087a5a6
 def _fmt(v) -> str:
@@ -163,7 +191,10 @@ def _print_system(r: dict):
 
 # %% ../nbs/10_cli.ipynb #82fa63ca
 def cmd_latency(a) -> int:
-    from bottlefit.system import system_report
+    from bottlefit.models import check_size
+    from bottlefit.system import link_set, system_report
+    check_size(a.input_size)
+    link_set(a.link, a.data)        # an unknown link or missing traces fail now, not after a minute of timing
     r = system_report(a.model, a.split, a.channels, a.codec, a.device, a.link, a.jpeg_bytes, a.input_size, a.repeats, a.data)
     if a.json: print(json.dumps(r, indent=2, default=float))
     else: _print_system(r)
@@ -192,14 +223,28 @@ def _run_records(runs, data) -> list[dict]:
     return recs
 
 # %% ../nbs/10_cli.ipynb #505a53ea
-def cmd_plan(a) -> int:
+def _read_records(path) -> list:
+    "The JSON list in a `--records` file, with a one-line error for a folder, a missing, binary or malformed file."
     from pathlib import Path
-    from bottlefit.system import device_profile, link_set, plan
+    p = Path(path)
+    if p.is_dir(): raise BottleFitError(f"--records {p} is a folder; pass a JSON file holding a list of records "
+                                        "(arch, split, channels, codec, top1, bytes), or --runs DIR for finished run folders")
+    try: text = p.read_text(encoding="utf-8")
+    except FileNotFoundError: raise BottleFitError(f"--records {p} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e: raise BottleFitError(f"--records {p} is not a readable JSON text file ({e})") from None
+    def no_constant(c): raise ValueError(f"{c} is not a number a record may hold")
+    try: return json.loads(text, parse_constant=no_constant)
+    except ValueError as e: raise BottleFitError(f"--records {p} is not valid JSON ({e})") from None
+
+def cmd_plan(a) -> int:
+    from bottlefit.system import check_candidates, device_profile, link_set, plan
     if (a.records is None) == (a.runs is None): raise BottleFitError("give exactly one of --records FILE.json or --runs DIR")
-    recs = json.loads(Path(a.records).read_text()) if a.records else _run_records(a.runs, a.data)
-    dev, _ = device_profile(a.device)
     links = link_set(a.link, a.data)
-    link = links[min(a.level, len(links)) - 1] if a.level else links[len(links) // 2]
+    if a.level is not None and a.level > len(links):
+        raise BottleFitError(f"--level {a.level}: {a.link} has {len(links)} levels here (1 = worst)")
+    recs = check_candidates(_read_records(a.records)) if a.records else _run_records(a.runs, a.data)
+    dev, _ = device_profile(a.device)
+    link = links[a.level - 1] if a.level else links[len(links) // 2]
     r = plan(recs, dev, link, a.min_accuracy, a.objective, a.input_size)
     if a.json: print(json.dumps(r, indent=2, default=float)); return 0
     print(f"{dev.name} over {link.name}, top-1 >= {a.min_accuracy}, minimising {a.objective}\n")
@@ -215,13 +260,21 @@ def _pick_link(spec: str | None, data=None):
     if spec is None: return None
     from bottlefit.system import link_set, lora_links, lte_links
     kind, _, pick = spec.partition(":")
+    if pick and kind not in ("wifi", "lte", "lora"):
+        raise BottleFitError(f"--link {spec!r}: only wifi:LEVEL, lte:CQI and lora:KHZ take a ':' part")
+    try: num = (float(pick) if kind == "lora" else int(pick)) if pick else None
+    except ValueError: raise BottleFitError(f"--link {spec!r}: {pick!r} is not a {'number of kHz' if kind == 'lora' else 'whole number'}") from None
     if kind == "lte" and pick:
         links = lte_links(data)
-        if int(pick) not in links: raise BottleFitError(f"no LTE samples for CQI {pick}; CQIs available: {sorted(links)}")
-        return links[int(pick)]
-    if kind == "lora" and pick: return lora_links((float(pick) * 1e3,))[0]
+        if num not in links: raise BottleFitError(f"--link {spec!r}: no LTE samples for CQI {num}; CQIs available: {sorted(links)}")
+        return links[num]
+    if kind == "lora" and pick:
+        if not (math.isfinite(num) and num > 0): raise BottleFitError(f"--link {spec!r}: a LoRa bandwidth is > 0 kHz (the paper uses 125, 250, 500)")
+        return lora_links((num * 1e3,))[0]
     links = link_set(kind, data)
-    return links[int(pick) - 1] if pick else links[len(links) // 2]
+    if num is None: return links[len(links) // 2]
+    if not 1 <= num <= len(links): raise BottleFitError(f"--link {spec!r}: {kind} has levels 1..{len(links)} here (1 = worst)")
+    return links[num - 1]
 
 # %% ../nbs/10_cli.ipynb #9ecee21b
 def _load_split(a):
@@ -233,17 +286,13 @@ def _load_split(a):
     return model, run, tuple(shape)
 
 def cmd_serve(a) -> int:
-    import asyncio
-    from bottlefit.runtime import EdgeServer
+    from bottlefit.runtime import EdgeServer, serve_until_signal
     model, run, shape = _load_split(a)
-    server = EdgeServer(model.tail, shape, max_batch=a.max_batch, read_timeout_s=a.timeout)
-    async def main():
-        port = await server.start(a.host, a.port)
-        print(f"serving the {run['arch']} {run['split']} C={run['channels']} tail (input {list(shape)}) on {a.host}:{port}", flush=True)
-        try: await asyncio.Event().wait()
-        finally: await server.stop()
-    try: asyncio.run(main())
-    except KeyboardInterrupt: print(f"stopped; {server.stats}")
+    server = EdgeServer(model.tail, shape, max_batch=a.max_batch, read_timeout_s=a.timeout, max_clients=a.max_clients,
+                        request_deadline_s=a.request_deadline, idle_timeout_s=a.idle_timeout, write_timeout_s=a.write_timeout)
+    ready = lambda port: print(f"serving the {run['arch']} {run['split']} C={run['channels']} tail (input {list(shape)}; "
+                               f"SIGTERM or Ctrl-C stops it and prints its counters) on {a.host}:{port}", flush=True)
+    serve_until_signal(server, a.host, a.port, on_ready=ready)
     return 0
 
 # %% ../nbs/10_cli.ipynb #5c536beb
@@ -253,7 +302,8 @@ def cmd_client(a) -> int:
     from bottlefit.runtime import DeviceClient
     model, run, _ = _load_split(a)
     host, _, port = a.server.rpartition(":")
-    if not host or not port.isdigit(): raise BottleFitError(f"--server must be HOST:PORT, got {a.server!r}")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535: raise BottleFitError(f"--server must be HOST:PORT (port 1-65535), got {a.server!r}")
+    link = _pick_link(a.link, a.data)
     tf, root = eval_transform(run["input_size"]), Path(a.images)
     if not root.is_dir(): raise BottleFitError(f"--images {root} is not a folder")
     if any(d.is_dir() for d in root.iterdir()):
@@ -261,9 +311,11 @@ def cmd_client(a) -> int:
     else: items = [(f, None) for f in sorted(root.iterdir()) if f.suffix.lower() in IMAGE_EXTS]
     if a.limit: step = max(len(items) // a.limit, 1); items = items[::step][:a.limit]
     if not items: raise BottleFitError(f"no images under {root}")
-    link = _pick_link(a.link, a.data)
     rows = []
-    with DeviceClient(model.encoder, (host, int(port)), a.codec, link) as c:
+    try: client = DeviceClient(model.encoder, (host, int(port)), a.codec, link)
+    except OSError as e:
+        raise BottleFitError(f"cannot reach the edge server at {a.server} ({e.strerror or e}); start `bottlefit serve` there or fix --server") from None
+    with client as c:
         for f, y in items:
             r = c.infer(tf(load_rgb(f)))
             rows.append({"image": str(f), "label": y, **r, "correct": None if y is None else r["pred"] == y})
@@ -348,7 +400,7 @@ def _model_commands(sub):
                        description="Model card: bottleneck shape and bytes, head/tail parameters and MACs.")
     _design(i, "resnet152", "sp1, sp2 (ResNets), ae (autoencoder baseline), or 'none' for the unsplit teacher")
     i.add_argument("--input-size", type=int, default=224, help="square input size in pixels (default 224)")
-    i.add_argument("--num-classes", type=int, default=1000, help="classifier outputs (default 1000)")
+    i.add_argument("--num-classes", type=int_in(1), default=1000, help="classifier outputs (default 1000)")
     _io(i, data=False)
     i.set_defaults(func=cmd_info)
     c = sub.add_parser("cards", help="print the cards of every supported bottleneck design",
@@ -367,14 +419,14 @@ def _data_commands(sub):
         d.add_argument("--dataset", default="imagenette", choices=DATA_SOURCES)
         d.add_argument("--size", type=int, default=224, help="model input size; images are stored at round(size*256/224)")
         _io(d, as_json=False)
-        d.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (default 2)")
+        d.add_argument("--workers", type=int_in(0), default=2, help="DataLoader worker processes (default 2)")
         if name == "cache":
             d.add_argument("--splits", nargs="+", default=["train", "val"], help="splits (default train val)")
             d.add_argument("--download", action="store_true", help="download torchvision's Imagenette (320px) if no copy is found")
         else:
             d.add_argument("--split", default="train", help="train or val (default train)")
-            d.add_argument("--batch-size", type=int, default=64)
-            d.add_argument("--limit", type=int, default=None, help="only the first N images")
+            d.add_argument("--batch-size", type=int_in(1), default=64)
+            d.add_argument("--limit", type=int_in(1), default=None, help="only the first N images (both paths time the same N)")
             _io(d, data=False)
         d.set_defaults(func=func)
 
@@ -390,12 +442,12 @@ def _training_commands(sub):
     t.add_argument("--out", required=True, help="run folder (created; resumed if it holds this run)")
     t.add_argument("--teacher", default=None, help="teacher weights: a state_dict file or a teacher run's model.pt")
     _io(t, as_json=False)
-    t.add_argument("--epochs", type=int, default=None, help="override the preset's epochs per stage")
-    t.add_argument("--batch-size", type=int, default=None, help="override the preset's global batch size")
-    t.add_argument("--workers", type=int, default=None, help="DataLoader workers per process")
+    t.add_argument("--epochs", type=int_in(1), default=None, help="override the preset's epochs per stage")
+    t.add_argument("--batch-size", type=int_in(1), default=None, help="override the preset's global batch size")
+    t.add_argument("--workers", type=int_in(0), default=None, help="DataLoader workers per process")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    t.add_argument("--checkpoint-every", type=int, default=200, help="also checkpoint every N steps (default 200; 0: epoch ends only)")
+    t.add_argument("--checkpoint-every", type=int_in(0), default=200, help="also checkpoint every N steps (default 200; 0: epoch ends only)")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
     t.set_defaults(func=cmd_train)
     e = sub.add_parser("eval", help="evaluate a trained model (optionally with 8-bit bottleneck quantization)",
@@ -406,7 +458,7 @@ def _training_commands(sub):
     e.add_argument("--model", default=None, help="expected backbone (error if the checkpoint holds another)")
     e.add_argument("--split", default=None, help="expected split point")
     e.add_argument("--channels", type=int, default=None, help="expected bottleneck channels")
-    e.add_argument("--batch-size", type=int, default=None)
+    e.add_argument("--batch-size", type=int_in(1), default=None)
     e.add_argument("--device", default="auto")
     _io(e)
     e.set_defaults(func=cmd_eval)
@@ -414,8 +466,8 @@ def _training_commands(sub):
                        description="Images/s of stage-1 GHND (encoder+decoder) next to conventional CE training of the whole model.")
     b.add_argument("--preset", default="cpu", help="preset whose data and batch size to use (default cpu)")
     _design(b)
-    b.add_argument("--steps", type=int, default=30, help="timed steps (default 30)")
-    b.add_argument("--warmup", type=int, default=3)
+    b.add_argument("--steps", type=int_in(1), default=30, help="timed steps (default 30)")
+    b.add_argument("--warmup", type=int_in(0), default=3)
     b.add_argument("--teacher", default=None, help="teacher weights (default: random; speed does not depend on them)")
     _io(b)
     b.set_defaults(func=cmd_bench_train)
@@ -427,30 +479,30 @@ def _system_commands(sub):
                        description="Frame sizes per codec, entropy bound and JPEG sizes on Imagenette, for a trained run's head.")
     c.add_argument("--checkpoint", required=True, help="a finished run (model.pt or folder) with a bottleneck")
     c.add_argument("--input-size", type=int, default=224, help="input size to run the head at (default 224)")
-    c.add_argument("--images", type=int, default=200, help="validation images to code (default 200)")
-    c.add_argument("--fit-images", type=int, default=500, help="training images to fit the rANS model on (default 500)")
+    c.add_argument("--images", type=int_in(1), default=200, help="validation images to code (default 200)")
+    c.add_argument("--fit-images", type=int_in(1), default=500, help="training images to fit the rANS model on (default 500)")
     _io(c)
     c.set_defaults(func=cmd_codec_report)
     l = sub.add_parser("latency", help="delay and device energy: local vs offloading vs split, over real links",
                        description="End-to-end delay D = D_head + D_net + D_tail and device energy P_compute*D_head + P_tx*D_net (Sec. III-D).")
     _design(l, "resnet152")
-    l.add_argument("--codec", default="bq8", help="fp32, fp16 or bq8 (frame bytes of the bottleneck)")
-    l.add_argument("--device", default="jetson_nano", help="jetson_nano, raspberry_pi4 or here")
+    l.add_argument("--codec", default="bq8", choices=MODEL_CODECS, help="frame bytes of the bottleneck: fp32, fp16 or bq8")
+    l.add_argument("--device", default="jetson_nano", choices=DEVICES, help="jetson_nano, raspberry_pi4 or here")
     l.add_argument("--link", default="wifi", help="wifi, lte, lora, or a constant rate such as 10mbps")
-    l.add_argument("--jpeg-bytes", type=float, default=None, help="offloaded image size (default: mean JPEG q75 of Imagenette val)")
+    l.add_argument("--jpeg-bytes", type=positive, default=None, help="offloaded image size (default: mean JPEG q75 of Imagenette val)")
     l.add_argument("--input-size", type=int, default=224)
-    l.add_argument("--repeats", type=int, default=5, help="timing repeats per part (default 5)")
+    l.add_argument("--repeats", type=int_in(1), default=5, help="timing repeats per part (default 5)")
     _io(l)
     l.set_defaults(func=cmd_latency)
     q = sub.add_parser("plan", help="choose backbone, split, C and codec for a device, link and accuracy floor",
                        description="Pick the candidate minimising latency or energy among results records or finished runs.")
     q.add_argument("--records", default=None, help="JSON list of records (arch, split, channels, codec, top1, bytes)")
     q.add_argument("--runs", default=None, help="a folder of finished runs to evaluate into records")
-    q.add_argument("--device", default="jetson_nano")
+    q.add_argument("--device", default="jetson_nano", choices=DEVICES)
     q.add_argument("--link", default="wifi")
-    q.add_argument("--level", type=int, default=None, help="which link of the set (1 = worst; default the middle one)")
-    q.add_argument("--min-accuracy", type=float, default=0.0)
-    q.add_argument("--objective", default="latency", help="latency or energy")
+    q.add_argument("--level", type=int_in(1), default=None, help="which link of the set (1 = worst; default the middle one)")
+    q.add_argument("--min-accuracy", type=fraction, default=0.0, help="top-1 floor, a fraction (default 0)")
+    q.add_argument("--objective", default="latency", choices=("latency", "energy"), help="latency or energy")
     q.add_argument("--input-size", type=int, default=224)
     _io(q)
     q.set_defaults(func=cmd_plan)
@@ -462,17 +514,21 @@ def _runtime_commands(sub):
                         description="Serve the tail of a finished run: length-prefixed codec frames over TCP, batched.")
     sv.add_argument("--checkpoint", required=True, help="a finished run (model.pt or folder)")
     sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=8765, help="TCP port (0: any free port, printed)")
-    sv.add_argument("--max-batch", type=int, default=8, help="largest batch of concurrent requests (default 8)")
-    sv.add_argument("--timeout", type=float, default=10.0, help="seconds a read may take before the connection is dropped")
+    sv.add_argument("--port", type=int_in(0, 65535), default=8765, help="TCP port (0: any free port, printed)")
+    sv.add_argument("--max-batch", type=int_in(1), default=8, help="largest batch of concurrent requests (default 8)")
+    sv.add_argument("--timeout", type=positive, default=10.0, help="longest silence (s) inside a request before the connection is dropped")
+    sv.add_argument("--request-deadline", type=positive, default=30.0, help="seconds from a request's first byte to its last (default 30)")
+    sv.add_argument("--idle-timeout", type=positive, default=60.0, help="seconds a connection may idle between requests (default 60)")
+    sv.add_argument("--write-timeout", type=positive, default=10.0, help="seconds a reply may wait for the client to read (default 10)")
+    sv.add_argument("--max-clients", type=int_in(1), default=64, help="connection slots; a newcomer evicts the least active (default 64)")
     sv.set_defaults(func=cmd_serve)
     cl = sub.add_parser("client", help="device client: run the head here, the tail on a server, report delays",
                         description="Classify images with the head here and the tail on `bottlefit serve`; per-image D_head, D_net, D_tail.")
     cl.add_argument("--checkpoint", required=True, help="the same run the server serves")
     cl.add_argument("--server", required=True, help="HOST:PORT of `bottlefit serve`")
     cl.add_argument("--images", required=True, help="an image folder (with class sub-folders for accuracy)")
-    cl.add_argument("--limit", type=int, default=None, help="only N images, spread over the folder")
-    cl.add_argument("--codec", default="bq8", help="fp32, fp16, bq8, bq8-zlib or bq8-lzma")
+    cl.add_argument("--limit", type=int_in(1), default=None, help="only N images, spread over the folder")
+    cl.add_argument("--codec", default="bq8", choices=WIRE_CODECS, help="fp32, fp16, bq8, bq8-zlib or bq8-lzma")
     cl.add_argument("--link", default=None, help="shape the upload: wifi[:level], lte[:CQI], lora[:kHz] or a rate like 2mbps")
     _io(cl)
     cl.set_defaults(func=cmd_client)
@@ -481,10 +537,10 @@ def _runtime_commands(sub):
     br.add_argument("--checkpoint", default=None, help="a finished run (default: an untrained model; timing does not depend on weights)")
     _design(br)
     br.add_argument("--input-size", type=int, default=224)
-    br.add_argument("--codec", default="bq8")
-    br.add_argument("--images", type=int, default=20, help="images per link setting (default 20)")
-    br.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
-    br.add_argument("--requests", type=int, default=16, help="requests per client in the throughput test")
+    br.add_argument("--codec", default="bq8", choices=WIRE_CODECS)
+    br.add_argument("--images", type=int_in(1), default=20, help="images per link setting (default 20)")
+    br.add_argument("--clients", type=int_in(1), nargs="+", default=[1, 4, 16])
+    br.add_argument("--requests", type=int_in(1), default=16, help="requests per client in the throughput test")
     _io(br)
     br.set_defaults(func=cmd_bench_runtime)
 
@@ -535,8 +591,13 @@ def _study_commands(sub):
     f.set_defaults(func=cmd_figures)
 
 # %% ../nbs/10_cli.ipynb #1c3ca566
+class Parser(argparse.ArgumentParser):
+    "argparse with one-line errors (`error: bottlefit latency: argument --codec: invalid choice ...`) instead of usage + error."
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bottlefit", description="BottleFit Workbench: split computing with bottleneck-injected CNNs.")
+    p = Parser(prog="bottlefit", description="BottleFit Workbench: split computing with bottleneck-injected CNNs.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_model_commands, _data_commands, _training_commands, _system_commands, _runtime_commands, _study_commands): add(sub)
     return p
@@ -546,8 +607,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try: return args.func(args)
     except BottleFitError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print("error: " + " ".join(str(e).split()), file=sys.stderr)      # one line, whatever the message holds
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:          # `bottlefit cards | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:             # the file system or the network refused: say which file or peer, in one line
+        print(f"error: {e}", file=sys.stderr)
+        return 2

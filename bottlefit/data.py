@@ -22,8 +22,8 @@ from .core import DATA_ENV, ConfigError, DataError, atomic_path, atomic_write_js
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'IMAGENETTE', 'IMAGENETTE_WNIDS', 'IMAGENETTE_IMAGENET_INDEX',
-           'IMAGENETTE_DIRS', 'SPLITS', 'CACHE_VERSION', 'DATASETS', 'scan_image_folder', 'load_rgb', 'ImageFolder',
-           'resize_for', 'train_transform', 'eval_transform', 'SyntheticImages', 'find_imagenette',
+           'MAX_PIXELS', 'IMAGENETTE_DIRS', 'SPLITS', 'CACHE_VERSION', 'DATASETS', 'scan_image_folder', 'load_rgb',
+           'ImageFolder', 'resize_for', 'train_transform', 'eval_transform', 'SyntheticImages', 'find_imagenette',
            'download_imagenette', 'imagenette', 'imagenet', 'decode_transform', 'decoded_cache', 'CachedImages',
            'make_dataset', 'loading_benchmark']
 
@@ -63,10 +63,18 @@ def scan_image_folder(split_dir: str | Path) -> tuple[list[Path], list[int], lis
                         f"({', '.join(IMAGE_EXTS)}); remove them or restore their images.")
     return files, labels, classes
 
+MAX_PIXELS = 64_000_000     # 8K video is 33 MP; ImageNet's largest photos are far below this
+
 def load_rgb(path: str | Path) -> Image.Image:
-    "Decode one image file as RGB (greyscale, palette and CMYK images are converted)."
+    "Decode one image file as RGB (greyscale, palette and CMYK images are converted); refuse more than MAX_PIXELS."
+    too_big = lambda what: DataError(f"Image {path} has {what} megapixels, over the limit of {MAX_PIXELS // 10**6}: "
+                                     "downscale it first (the models take 224x224)")
     try:
-        with Image.open(path) as im: return im.convert("RGB")
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PIXELS: raise too_big(im.width * im.height // 10**6)   # from the header: nothing decoded
+            return im.convert("RGB")
+    except Image.DecompressionBombError as e:       # PIL's own guard (over 2 x its limit) fires inside Image.open
+        raise too_big(f"more than {2 * Image.MAX_IMAGE_PIXELS // 10**6}") from e
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise DataError(f"Cannot read image {path} ({e}). The file is missing or corrupt: "
                         "replace it with a good copy or delete it.") from e
@@ -201,8 +209,11 @@ def decoded_cache(ds: ImageFolder, size: int, root: str | Path | None = None, wo
     "Build (once) and return the cache folder of `ds`'s images decoded at the preset's resolution."
     r = resize_for(size)
     path = Path(root or cache_dir("decoded")) / f"{ds.root.parent.name}-{ds.root.name}-{r}px-{_fingerprint(ds, r)}"
-    if (path / "meta.json").is_file(): return path
+    try: complete = json.loads((path / "meta.json").read_text()).get("count") == len(ds)
+    except (OSError, ValueError, AttributeError): complete = False
+    if complete: return path                 # anything else (absent, damaged, another count) is rebuilt in place
     src = ImageFolder(ds.root, decode_transform(size))
+    src.files, src.targets = list(ds.files), list(ds.targets)     # exactly `ds`'s images (a subset stays a subset)
     loader = DataLoader(src, batch_size=64, num_workers=workers, shuffle=False)
     t0 = time.perf_counter()
     with atomic_path(path, is_dir=True) as tmp:

@@ -18,9 +18,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'last_linear', 'load_state_dict_file', 'teacher', 'Staged', 'teacher_stages',
-           'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder', 'BottleneckModel', 'check_input_size',
-           'bottleneck_model', 'split', 'ModelCard', 'count_params', 'count_macs', 'model_card', 'teacher_card']
+__all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'MAX_INPUT_SIZE', 'last_linear', 'load_state_dict_file', 'teacher', 'Staged',
+           'teacher_stages', 'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder', 'BottleneckModel', 'check_size',
+           'check_input_size', 'bottleneck_model', 'split', 'ModelCard', 'count_params', 'count_macs', 'model_card',
+           'teacher_card']
 
 # %% ../nbs/02_models.ipynb #6fb1b611
 _TEACHERS = {
@@ -56,6 +57,8 @@ def load_state_dict_file(path: str | Path) -> dict:
 def teacher(arch: str, weights: str | Path | None = None, keep_classes=None, num_classes: int = 1000) -> nn.Module:
     "A torchvision `arch` with `weights` (None, a weights-enum name such as 'DEFAULT', or a state_dict file)."
     builder, enum = _TEACHERS[_check_arch(arch)]
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ConfigError(f"num_classes must be an integer >= 1 (1000 for ImageNet, 10 for Imagenette), got {num_classes!r}")
     if weights is None: model = builder(weights=None, num_classes=num_classes)
     elif isinstance(weights, str) and not Path(weights).suffix and (weights == "DEFAULT" or weights in enum.__members__):
         w = enum.DEFAULT if weights == "DEFAULT" else enum[weights]
@@ -183,11 +186,21 @@ def _check_design(arch: str, split: str, channels) -> tuple[str, str, int]:
         raise ConfigError(f"bottleneck channels must be an integer >= 1 (the paper uses 1..24), got {channels!r}")
     return arch, split, channels
 
+MAX_INPUT_SIZE = 1024      # activations grow with the square: ResNet-152 at 1024 px already needs GBs per image
+
+def check_size(input_size, what: str = "the backbone") -> int:
+    "Raise ConfigError unless `input_size` is an integer in 32..MAX_INPUT_SIZE (every backbone downsamples by 32)."
+    if isinstance(input_size, bool) or not isinstance(input_size, int):
+        raise ConfigError(f"input size must be an integer number of pixels, got {input_size!r}")
+    if input_size < 32:
+        raise ConfigError(f"input size {input_size} is too small for {what}: the backbone downsamples by 32, so use 32 or more (224 in the paper)")
+    if input_size > MAX_INPUT_SIZE:
+        raise ConfigError(f"input size {input_size} is too large: use at most {MAX_INPUT_SIZE} (224 in the paper); memory grows with its square")
+    return input_size
+
 def check_input_size(model: BottleneckModel, stages: Staged, input_size: int) -> None:
     "Raise ConfigError unless the decoder reproduces the replaced stage's output shape at `input_size`."
-    if input_size < 32:
-        raise ConfigError(f"input size {input_size} is too small for {model.arch} {model.split}: the backbone "
-                          "downsamples by 32, so use 32 or more (224 in the paper)")
+    check_size(input_size, f"{model.arch} {model.split}")
     x = torch.zeros(1, 3, input_size, input_size)
     try:
         with torch.no_grad():
@@ -273,6 +286,7 @@ def model_card(arch: str, split: str = "sp1", channels: int = 3, input_size: int
 
 def teacher_card(arch: str, input_size: int = 224, num_classes: int = 1000) -> dict:
     "Parameters and MACs of the unsplit `arch` (local computing), and the bytes of its raw uint8 input."
+    check_size(input_size, arch)
     t = teacher(arch, num_classes=num_classes)
     macs, _ = count_macs(t, torch.zeros(1, 3, input_size, input_size))
     return dict(arch=arch, split="none", input_size=input_size, params=count_params(t), macs=macs,

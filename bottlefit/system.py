@@ -18,10 +18,11 @@ import torch
 from .core import ConfigError, DataError, data_root
 
 # %% auto #0
-__all__ = ['PAPER_LOCAL_DELAYS', 'POWER', 'summarize', 'Link', 'drain_times', 'constant_link', 'traces_root', 'wifi_traces',
-           'wifi_links', 'lte_sessions', 'lte_links', 'LoRaLink', 'lora_links', 'time_module', 'DeviceProfile',
-           'measure_teachers', 'calibrate', 'paper_device', 'here_device', 'Scenario', 'evaluate_scenario', 'link_set',
-           'device_profile', 'given_times', 'system_report', 'mean_jpeg_bytes', 'plan']
+__all__ = ['PAPER_LOCAL_DELAYS', 'POWER', 'PLAN_KEYS', 'summarize', 'Link', 'drain_times', 'constant_link', 'traces_root',
+           'wifi_traces', 'wifi_links', 'lte_sessions', 'lte_links', 'LoRaLink', 'lora_links', 'time_module',
+           'DeviceProfile', 'measure_teachers', 'calibrate', 'paper_device', 'here_device', 'Scenario',
+           'evaluate_scenario', 'link_set', 'device_profile', 'given_times', 'system_report', 'mean_jpeg_bytes',
+           'check_candidates', 'plan']
 
 # %% ../nbs/07_system.ipynb #eff3bc17
 def summarize(samples) -> dict:
@@ -155,6 +156,7 @@ class LoRaLink:
     def __post_init__(self):
         if not 6 <= self.sf <= 12: raise ConfigError(f"LoRa spreading factor must be 6..12, got {self.sf}")
         if not 0 < self.duty_cycle <= 1: raise ConfigError(f"duty cycle must be in (0, 1], got {self.duty_cycle}")
+        if not (math.isfinite(self.bw_hz) and self.bw_hz > 0): raise ConfigError(f"LoRa bandwidth must be > 0 Hz (the paper: 125, 250, 500 kHz), got {self.bw_hz}")
     def frames(self, nbytes: int) -> int: return max(1, math.ceil(nbytes / self.max_payload))
     def transfer_time(self, nbytes: float) -> np.ndarray:
         n = self.frames(int(nbytes))
@@ -330,6 +332,27 @@ def mean_jpeg_bytes(quality: int = 75, images: int = 100, input_size: int = 224,
     return float(np.mean([jpeg_size(tf(load_rgb(ds.files[i])), quality) for i in range(0, step * images, step)][:images]))
 
 # %% ../nbs/07_system.ipynb #b864b442
+PLAN_KEYS = {"arch": str, "split": str, "channels": int, "codec": str, "top1": (int, float), "bytes": (int, float)}
+
+def check_candidates(records) -> list[dict]:
+    "The planner's candidates, checked: a non-empty list of dicts with `PLAN_KEYS`, known codecs, finite top-1 in [0, 1], bytes > 0."
+    from bottlefit.codec import CODECS
+    if not isinstance(records, list) or not records:
+        raise ConfigError(f"planner records must be a non-empty list of objects with {', '.join(PLAN_KEYS)}; got {type(records).__name__}"
+                          f"{' (empty)' if isinstance(records, list) else ''}")
+    for i, r in enumerate(records, 1):
+        where = f"planner record {i} of {len(records)}"
+        if not isinstance(r, dict): raise ConfigError(f"{where} is a {type(r).__name__}, not an object with {', '.join(PLAN_KEYS)}")
+        missing = [k for k in PLAN_KEYS if k not in r]
+        if missing: raise ConfigError(f"{where} lacks {', '.join(missing)} (each record needs {', '.join(PLAN_KEYS)})")
+        for k, t in PLAN_KEYS.items():
+            if isinstance(r[k], bool) or not isinstance(r[k], t): raise ConfigError(f"{where}: {k} = {r[k]!r} has the wrong type")
+        if r["codec"] not in CODECS: raise ConfigError(f"{where}: unknown codec {r['codec']!r}; use one of {CODECS}")
+        if not (math.isfinite(r["top1"]) and 0 <= r["top1"] <= 1): raise ConfigError(f"{where}: top1 = {r['top1']} is not a fraction in [0, 1]")
+        if not (math.isfinite(r["bytes"]) and r["bytes"] > 0): raise ConfigError(f"{where}: bytes = {r['bytes']} is not a positive size")
+        if r["channels"] < 1: raise ConfigError(f"{where}: channels = {r['channels']} must be >= 1")
+    return records
+
 def plan(records: Sequence[dict], device: DeviceProfile, link, min_accuracy: float = 0.0, objective: str = "latency",
          input_size: int = 224, repeats: int = 5, timings=None) -> dict:
     """The record minimising mean delay ('latency') or device energy ('energy') with top1 >= min_accuracy, and all scores.
@@ -337,8 +360,9 @@ def plan(records: Sequence[dict], device: DeviceProfile, link, min_accuracy: flo
     `timings` (see `given_times`) if given, else measured here (`repeats` forward passes at `input_size`)."""
     from bottlefit.models import bottleneck_model, teacher
     if objective not in ("latency", "energy"): raise ConfigError(f"objective must be latency or energy, got {objective!r}")
-    ok = [r for r in records if r.get("top1", 0) >= min_accuracy]
-    if not ok: raise ConfigError(f"no candidate reaches top-1 {min_accuracy:.3f}; the best has {max((r.get('top1', 0) for r in records), default=0):.3f}")
+    records = check_candidates(list(records))
+    ok = [r for r in records if r["top1"] >= min_accuracy]
+    if not ok: raise ConfigError(f"no candidate reaches top-1 {min_accuracy:.3f}; the best has {max(r['top1'] for r in records):.3f}")
     x, times, scored = torch.zeros(1, 3, input_size, input_size), {}, []
     for r in ok:
         key = (r["arch"], r["split"], r["channels"])
