@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'CACHE_ENV', 'BottleFitError', 'ConfigError', 'DataError', 'project_root', 'data_root', 'cache_dir',
-           'atomic_path', 'atomic_write_bytes', 'atomic_write_json']
+__all__ = ['DATA_ENV', 'CACHE_ENV', 'BottleFitError', 'ConfigError', 'DataError', 'one_line', 'project_root', 'data_root',
+           'cache_dir', 'current_umask', 'atomic_path', 'atomic_leftovers', 'remove_atomic_leftovers',
+           'atomic_write_bytes', 'atomic_write_json']
 
 # %% ../nbs/00_core.ipynb #1458849f
 class BottleFitError(Exception):
@@ -27,6 +29,11 @@ class ConfigError(BottleFitError, ValueError):
 
 class DataError(BottleFitError, FileNotFoundError):
     "A dataset is missing, laid out wrongly or unreadable; the message names the path and the fix."
+
+def one_line(text, limit: int = 300) -> str:
+    "`text` (or an exception) on one line, whitespace collapsed and cut to `limit` characters: for error messages."
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[:limit - 1] + "…"
 
 # %% ../nbs/00_core.ipynb #43902579
 DATA_ENV = "BOTTLEFIT_DATA"
@@ -54,6 +61,20 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 # %% ../nbs/00_core.ipynb #79a3f4c4
+def _umask_at_import() -> int:
+    mask = os.umask(0o022); os.umask(mask)      # set-and-restore: the portable way to read it, done once
+    return mask
+
+_IMPORT_UMASK = _umask_at_import()
+
+def current_umask() -> int:
+    "The process's umask, read without changing it (`/proc/self/status` on Linux; else the umask at import)."
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"): return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError): pass
+    return _IMPORT_UMASK
+
 @contextmanager
 def atomic_path(dest: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]:
     "Yield a temporary path beside `dest`; on success rename it to `dest`, on failure remove it."
@@ -66,12 +87,28 @@ def atomic_path(dest: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
         tmp = Path(name)
     try:
         yield tmp
+        if tmp.exists(): os.chmod(tmp, (0o777 if tmp.is_dir() else 0o666) & ~current_umask())   # not mkstemp's 0600
         if is_dir and dest.exists(): shutil.rmtree(dest)
         os.replace(tmp, dest)
     except BaseException:
         if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
         else: tmp.unlink(missing_ok=True)
         raise
+
+_LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")     # atomic_path's temporary names: .<dest>.<8 random>.tmp
+
+def atomic_leftovers(folder: str | os.PathLike) -> list[Path]:
+    "Temporary files and folders of atomic writes in `folder` that were killed before their rename."
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir() if _LEFTOVER.fullmatch(p.name)) if folder.is_dir() else []
+
+def remove_atomic_leftovers(folder: str | os.PathLike) -> list[Path]:
+    "Delete `atomic_leftovers(folder)` (call it only where no other process is writing); returns them."
+    gone = atomic_leftovers(folder)
+    for p in gone:
+        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+        else: p.unlink(missing_ok=True)
+    return gone
 
 def atomic_write_bytes(dest: str | os.PathLike, data: bytes) -> Path:
     "Write `data` to `dest` atomically (fsync'd before the rename)."

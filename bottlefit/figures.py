@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, project_root
-from .study import GRIDS, PAPER_SYSTEM_CHANNELS, load_records, provenance
+from .core import BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, one_line, project_root
+from .study import GRIDS, PAPER_SYSTEM_CHANNELS, load_records, provenance, record_problem
 
 # %% auto #0
 __all__ = ['METHOD_LABELS', 'ARCH_LABELS', 'BASELINES', 'BOTTLEFIT', 'SERIES_STYLE', 'SIZE_SERIES', 'PAPER_ARCHS',
@@ -22,7 +22,7 @@ __all__ = ['METHOD_LABELS', 'ARCH_LABELS', 'BASELINES', 'BOTTLEFIT', 'SERIES_STY
            'tradeoff_html', 'table1', 'best_baseline', 'table2', 'markdown_table', 'tradeoff_points', 'jpeg_curve',
            'plot_tradeoff', 'size_table', 'plot_sizes', 'system_frame', 'plot_delay', 'plot_power_cdf',
            'plot_power_bars', 'save_figure', 'save_table', 'accuracy_claims', 'system_claims', 'claims_markdown',
-           'figures_dir', 'notebooks_dir', 'render_figures']
+           'figures_dir', 'notebooks_dir', 'notebook_failure', 'render_figures']
 
 # %% ../nbs/11_figures.ipynb #103cd0ad
 METHOD_LABELS = {"ce": "Conventional (CE)", "kd": "KD", "hnd": "HND",
@@ -38,6 +38,10 @@ def records_frame(records: dict[str, dict]) -> pd.DataFrame:
     "One row per trained model (teachers included, the system record left out)."
     rows = []
     for name, r in records.items():
+        if problem := record_problem(r, name):
+            preset = r["preset"].get("name", "PRESET") if isinstance(r, dict) and isinstance(r.get("preset"), dict) else "PRESET"
+            raise ConfigError(f"results record {name}: {problem}; redo that job with "
+                              f"`python -m bottlefit study --preset {preset} --only {name} --redo`")
         if r["job"]["method"] == "system": continue
         j, card = r["job"], r.get("card", {})
         row = dict(name=name, **j, top1=r["accuracy"]["top1"], top5=r["accuracy"]["top5"], val_images=r["accuracy"]["images"],
@@ -68,7 +72,7 @@ def open_results(preset: str, results: str | Path = "", out: str | Path = "") ->
     from bottlefit.study import default_results
     matplotlib.rcParams.update({"figure.dpi": 100, "svg.hashsalt": "bottlefit"})
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
-    records = load_records(Path(results) if results else default_results(preset))
+    records = load_records(Path(results) if results else default_results(preset), preset)
     out = Path(out) if out else figures_dir(preset)
     out.mkdir(parents=True, exist_ok=True)
     return records, records_frame(records), out
@@ -538,6 +542,15 @@ def notebooks_dir() -> Path:
     if root is None or not (root / "nbs" / "figures").is_dir(): raise ConfigError("the figure notebooks (nbs/figures/) are not here; run from a checkout")
     return root / "nbs" / "figures"
 
+def _error_names(cls=BottleFitError) -> set[str]:
+    return {cls.__name__}.union(*(_error_names(c) for c in cls.__subclasses__()))
+
+def notebook_failure(name: str, e, executed: Path) -> str:
+    "One line for figure notebook `name` failing with papermill's `PapermillExecutionError` `e`."
+    msg = one_line(e.evalue, 600)
+    if e.ename in _error_names(): return f"figure notebook {name}: {msg}"
+    return f"figure notebook {name} failed with {e.ename}: {msg} (executed copy: {executed})"
+
 def render_figures(preset: str, results: str | Path | None = None, out: str | Path | None = None, only: str | None = None,
                    data: str | None = None, progress: bool = True, kernel: str = "python3") -> dict:
     "Execute the figure notebooks with papermill; returns {notebook: seconds}."
@@ -548,7 +561,7 @@ def render_figures(preset: str, results: str | Path | None = None, out: str | Pa
     _code_state()                        # pin the code's revision before the outputs (tracked for committed presets) change
     results = Path(results or default_results(preset)).resolve()
     out = Path(out or figures_dir(preset)).resolve()
-    recs = load_records(results)
+    recs = load_records(results, preset)            # every record checked before any notebook runs
     names = [n for n in FIGURE_NOTEBOOKS if only is None or any(o.strip() in n for o in only.split(","))]
     if not names: raise ConfigError(f"no figure notebook matches {only!r}; they are {', '.join(FIGURE_NOTEBOOKS)}")
     out.mkdir(parents=True, exist_ok=True)
@@ -563,7 +576,7 @@ def render_figures(preset: str, results: str | Path | None = None, out: str | Pa
             pm.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(executed / f"{name}.ipynb"), parameters=params,
                                 kernel_name=kernel, progress_bar=False, cwd=str(notebooks_dir()))
         except pm.PapermillExecutionError as e:
-            raise ConfigError(f"figure notebook {name} failed: {e.ename}: {e.evalue} (executed copy: {executed / name}.ipynb)") from e
+            raise ConfigError(notebook_failure(name, e, executed / f"{name}.ipynb")) from e
         times[name] = round(time.perf_counter() - t0, 1)
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
     revs = sorted({r["provenance"]["git_revision"] or "unknown" for r in recs.values()})

@@ -12,14 +12,14 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .core import ConfigError
+from .core import ConfigError, one_line
 from .data import IMAGENETTE_IMAGENET_INDEX, make_dataset
 from .models import BottleneckModel, bottleneck_model, last_linear, load_state_dict_file, teacher as make_teacher
 from .train import Stage, TrainConfig, evaluate, fit
 
 # %% auto #0
-__all__ = ['PRESETS', 'METHODS', 'ALL', 'Preset', 'get_preset', 'method_stages', 'num_classes_of', 'preset_data', 'load_teacher',
-           'Run', 'build_run', 'train_run', 'load_trained', 'train_throughput']
+__all__ = ['PRESETS', 'METHODS', 'ALL', 'TRAINED_RUN_FIELDS', 'Preset', 'get_preset', 'method_stages', 'num_classes_of',
+           'preset_data', 'load_teacher', 'Run', 'build_run', 'train_run', 'load_trained', 'train_throughput']
 
 # %% ../nbs/05_methods.ipynb #6fee403f
 @dataclass(frozen=True)
@@ -150,24 +150,32 @@ def train_run(run: Run, out: str | Path, config: TrainConfig | None = None) -> l
     return fit(run.model, run.stages, run.train, run.val, out, run.info, teacher=run.teacher, arch=run.info["arch"], config=cfg)
 
 # %% ../nbs/05_methods.ipynb #5f592d97
+TRAINED_RUN_FIELDS = {"arch": str, "split": str, "channels": int, "num_classes": int, "input_size": int}
+
 def load_trained(path: str | Path, expect: dict | None = None) -> tuple[torch.nn.Module, dict]:
     "(model, run info) from a run's model.pt or run folder; `expect` (arch/split/channels) must match if given."
     path = Path(path)
     if path.is_dir(): path = path / "model.pt"
     if not path.is_file(): raise ConfigError(f"{path} does not exist; pass a finished run's model.pt or run folder")
+    redo = ("delete it and rerun that run's `bottlefit train` command (a finished run writes model.pt again from its "
+            "checkpoint.pt)")
     try: ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise ConfigError(f"cannot read {path} ({e}); expected a model.pt written by `bottlefit train`") from e
+    except Exception as e: raise ConfigError(f"cannot read {path} ({one_line(e, 160)}); expected a model.pt written by `bottlefit train`: {redo}") from e
     if not isinstance(ck, dict) or "run" not in ck or "model" not in ck:
         raise ConfigError(f"{path} is not a model.pt written by `bottlefit train` (no run description inside)")
     run = ck["run"]
+    bad = [k for k, t in TRAINED_RUN_FIELDS.items() if not isinstance(run, dict) or not isinstance(run.get(k), t)]
+    if bad: raise ConfigError(f"{path} has a damaged run description (no valid {', '.join(bad)}); {redo}")
+    if not isinstance(ck["model"], dict): raise ConfigError(f"{path} holds no state dict of weights; {redo}")
     for k, v in (expect or {}).items():
         if v is not None and run.get(k) != v:
             raise ConfigError(f"{path} holds a {run.get('arch')} {run.get('split')} C={run.get('channels')} model, "
                               f"but {k}={v!r} was asked for")
     if run["split"] == "none": model = make_teacher(run["arch"], num_classes=run["num_classes"])
     else: model = bottleneck_model(run["arch"], run["split"], run["channels"], num_classes=run["num_classes"], input_size=run["input_size"])
-    try: model.load_state_dict(ck["model"])
-    except RuntimeError as e: raise ConfigError(f"weights in {path} do not fit the model its run describes: {str(e)[:200]}") from e
+    try: model.load_state_dict(ck["model"])          # strict: every key and every shape
+    except (RuntimeError, TypeError) as e:
+        raise ConfigError(f"weights in {path} do not fit the model its run describes ({one_line(e, 200)}); {redo}") from e
     return model.eval(), run
 
 # %% ../nbs/05_methods.ipynb #602ce88e

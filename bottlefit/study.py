@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
 import os
 import platform
 import subprocess
@@ -21,14 +22,15 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .core import ConfigError, atomic_write_json, project_root
-from .methods import get_preset, load_teacher, preset_data, build_run, train_run, num_classes_of, PRESETS
+from .core import ConfigError, atomic_write_json, one_line, project_root
+from .methods import get_preset, load_teacher, preset_data, build_run, train_run, num_classes_of, PRESETS, METHODS
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['GRIDS', 'PAPER_SYSTEM_CHANNELS', 'RECORD_VERSION', 'Grid', 'Job', 'study_grid', 'provenance', 'raw_image',
-           'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_results', 'default_runs',
-           'read_record', 'load_records', 'run_job', 'run_study']
+__all__ = ['GRIDS', 'PAPER_SYSTEM_CHANNELS', 'RECORD_VERSION', 'FRACTION', 'COUNT', 'BYTES', 'SECONDS', 'NUMBER',
+           'RECORD_SCHEMAS', 'Grid', 'Job', 'study_grid', 'provenance', 'raw_image', 'raw_images', 'JpegImages',
+           'measure_model', 'system_timings', 'default_results', 'default_runs', 'record_problem', 'read_record',
+           'load_records', 'run_job', 'select_jobs', 'run_study']
 
 # %% ../nbs/09_study.ipynb #e76811eb
 @dataclass(frozen=True)
@@ -261,20 +263,98 @@ def default_runs(preset: str) -> Path:
     "runs/<preset>/: checkpoints and logs of the study's training runs (not results; kept out of git)."
     return (project_root() or Path.cwd()) / "runs" / preset
 
-def read_record(path: str | Path) -> dict:
-    "A results record, checked; a damaged file raises an error that says how to redo it."
+# %% ../nbs/09_study.ipynb #bcc538e4
+FRACTION, COUNT, BYTES, SECONDS, NUMBER = "fraction", "count", "bytes", "seconds", "number"
+_NUMBERS = {FRACTION: ("a fraction in [0, 1]", lambda x: 0 <= x <= 1), COUNT: ("a whole number > 0", lambda x: type(x) is int and x > 0),
+            BYTES: ("a byte count > 0", lambda x: x > 0), SECONDS: ("a time >= 0 s", lambda x: x >= 0), NUMBER: ("a number", lambda x: True)}
+_ACCURACY = {"top1": FRACTION, "top5": FRACTION, "images": COUNT}
+_EPOCH = {"epoch": COUNT, "train_loss": NUMBER, "val_top1": FRACTION, "val_top5": FRACTION, "seconds": SECONDS}
+_DESIGN = {"arch": str, "split": str, "channels": COUNT, "elements": COUNT, "bq8_bytes": BYTES, "head_s": [SECONDS], "tail_s": [SECONDS]}
+_COMMON = {"record_version": int, "name": str, "job": {"method": str, "arch": str, "split": str, "channels": int}, "uses": [str],
+           "preset": {"name": str}, "grid": dict, "wall_seconds": SECONDS, "provenance": {"git_revision": (str, type(None))}}
+_MODEL = {**_COMMON, "run": dict, "history": [_EPOCH], "train_seconds?": SECONDS, "accuracy": _ACCURACY}    # key?: optional
+
+RECORD_SCHEMAS = {
+    "system": {**_COMMON, "timings": {"paper_teachers": {"*": [SECONDS]}, "teachers": {"*": [SECONDS]}, "paper_designs": [_DESIGN],
+                                      "designs": [_DESIGN], "jpeg_bytes_224?": {"*": BYTES}, "input_size": COUNT, "repeats": COUNT}},
+    "teacher": {**_MODEL, "card": {"params": COUNT, "macs": COUNT},
+                "jpeg": {"*": {"bytes": BYTES, "top1": FRACTION, "top5": FRACTION, "images": COUNT}}},       # *: every key
+    "bottleneck": {**_MODEL, "accuracy_bq8": _ACCURACY,
+                   "card": {**dict.fromkeys(("bottleneck_elements", "head_params", "tail_params", "head_macs", "tail_macs"), COUNT),
+                            "bytes_fp32": BYTES, "bytes_uint8": BYTES},
+                   "codec": {"frames": {"*": {"bytes": BYTES}}, "jpeg_bytes": {"*": BYTES}}},
+}
+
+def _at(where: str, key) -> str: return f"{where}.{key}" if where else str(key)
+
+def _first(problems): return next(filter(None, problems), None)
+
+def _nonfinite(v, where: str = "") -> str | None:
+    "Where `v` holds a NaN or an infinity, anywhere inside."
+    if isinstance(v, float): return None if math.isfinite(v) else f"{where} is {v}, not a finite number"
+    if isinstance(v, dict): return _first(_nonfinite(x, _at(where, k)) for k, x in v.items())
+    if isinstance(v, list): return _first(_nonfinite(x, f"{where}[{i}]") for i, x in enumerate(v))
+    return None
+
+def _problem(v, spec, where: str = "") -> str | None:
+    "The first way `v` breaks `spec` (a kind of number, a type, [item spec], or {key: spec})."
+    if isinstance(spec, str):
+        what, ok = _NUMBERS[spec]
+        fine = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and ok(v)
+        return None if fine else f"{where} is {one_line(repr(v), 40)}, not {what}"
+    if isinstance(spec, list):
+        if not isinstance(v, list): return f"{where} is a {type(v).__name__}, not a list"
+        return _first(_problem(x, spec[0], f"{where}[{i}]") for i, x in enumerate(v))
+    if isinstance(spec, dict):
+        if not isinstance(v, dict): return f"{where or 'the record'} is a {type(v).__name__}, not an object"
+        if "*" in spec: return _first(_problem(x, spec["*"], _at(where, k)) for k, x in v.items())
+        missing = [_at(where, k) for k in spec if not k.endswith("?") and k not in v]
+        if missing: return f"{missing[0]} is missing"
+        return _first(_problem(v[k.rstrip("?")], s, _at(where, k.rstrip("?"))) for k, s in spec.items() if k.rstrip("?") in v)
+    types = spec if isinstance(spec, tuple) else (spec,)
+    if isinstance(v, types) and not (isinstance(v, bool) and bool not in types): return None
+    return f"{where} is a {type(v).__name__}, not {' or '.join(t.__name__ for t in types)}"
+
+def record_problem(rec, name: str | None = None, preset: str | None = None) -> str | None:
+    "What is wrong with results record `rec` (None if nothing); `name`: its job's name (the file stem), `preset`: its preset."
+    if not isinstance(rec, dict): return f"it holds a JSON {type(rec).__name__}, not an object"
+    if rec.get("record_version") != RECORD_VERSION: return f"record_version is {rec.get('record_version')!r}, not {RECORD_VERSION}"
+    method = rec["job"].get("method") if isinstance(rec.get("job"), dict) else None
+    if method not in (*METHODS, "system"): return f"job.method is {one_line(repr(method), 40)}, not a method of the study"
+    problem = _nonfinite(rec) or _problem(rec, RECORD_SCHEMAS[method if method in ("system", "teacher") else "bottleneck"])
+    if problem: return problem
+    own = Job(**{k: rec["job"][k] for k in ("method", "arch", "split", "channels")}).name
+    if rec["name"] != own: return f"its name {rec['name']!r} is not the name of its job ({own})"
+    if name is not None and own != name: return f"it holds the record of job {own}, not of {name}"
+    if preset is not None and rec["preset"]["name"] != preset: return f"it was made under preset {rec['preset']['name']!r}, not {preset!r}"
+    return None
+
+# %% ../nbs/09_study.ipynb #12ba2b04
+def _refuse_constant(c: str): raise ValueError(f"{c} is not a number in JSON")
+
+def _what_to_do(path: Path, preset: str | None) -> str:
+    "How to replace the damaged record `path`: redo its job, or move it away."
+    preset = preset or (path.parent.name if path.parent.name in GRIDS else None)
+    if preset is None: return (f"redo its job with `python -m bottlefit study --preset PRESET --results {path.parent} --only {path.stem} "
+                               f"--redo`, or move the file out of {path.parent}")
+    if path.stem not in {j.name for j in study_grid(preset)}: return f"no job of preset {preset} is called {path.stem}: move the file out of {path.parent}"
+    results = "" if path.parent.resolve() == default_results(preset).resolve() else f" --results {path.parent}"
+    return f"redo its job with `python -m bottlefit study --preset {preset}{results} --only {path.stem} --redo`"
+
+def read_record(path: str | Path, preset: str | None = None) -> dict:
+    "A results record, checked (`record_problem`); a damaged one raises a one-line error that says how to redo it."
     path = Path(path)
-    try: rec = json.loads(path.read_text())
-    except (OSError, ValueError) as e: raise ConfigError(f"results record {path} is unreadable ({e}); delete it to rerun that job") from e
-    if not isinstance(rec, dict) or rec.get("record_version") != RECORD_VERSION or "job" not in rec:
-        raise ConfigError(f"{path} is not a version-{RECORD_VERSION} study record; delete it to rerun that job")
+    try: rec = json.loads(path.read_text(), parse_constant=_refuse_constant)
+    except (OSError, ValueError) as e: problem = f"unreadable ({one_line(e, 120)})"
+    else: problem = record_problem(rec, path.stem, preset)
+    if problem: raise ConfigError(f"results record {path}: {problem}; {_what_to_do(path, preset)}")
     return rec
 
-def load_records(results: str | Path) -> dict[str, dict]:
-    "Every record in a results folder, by job name."
+def load_records(results: str | Path, preset: str | None = None) -> dict[str, dict]:
+    "Every record in a results folder, checked, by job name (`preset`: the preset they must all be of)."
     results = Path(results)
     if not results.is_dir(): raise ConfigError(f"no results folder {results}; run the study first (`python -m bottlefit study --preset ...`)")
-    return {p.stem: read_record(p) for p in sorted(results.glob("*.json"))}
+    return {p.stem: read_record(p, preset) for p in sorted(results.glob("*.json"))}
 
 # %% ../nbs/09_study.ipynb #6abdf8ae
 def _teacher_path(job: Job, preset: str, results: Path, runs: Path) -> Path | None:
@@ -304,8 +384,9 @@ def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str 
     results, runs = Path(results or default_results(preset)), Path(runs or default_runs(preset))
     dest = results / f"{job.name}.json"
     if dest.is_file() and not redo:
-        rec = read_record(dest)
-        if rec["job"] != job.key(): raise ConfigError(f"{dest} records {rec['job']}, not job {job.name}; move it away")
+        rec = read_record(dest, preset)
+        if rec["job"] != job.key(): raise ConfigError(f"results record {dest}: it records {rec['job']}, not job {job.name}; "
+                                                      f"{_what_to_do(dest, preset)}")
         return rec
     p, t0 = get_preset(preset), time.perf_counter()
     rec = dict(record_version=RECORD_VERSION, name=job.name, job=job.key(), uses=list(job.uses), preset=p.to_dict(),
@@ -327,18 +408,29 @@ def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str 
         rec.update(measure_model(run.model, job, preset, run.train, run.val, progress))
     rec["wall_seconds"] = round(time.perf_counter() - t0, 1)
     rec["provenance"] = provenance()
-    if _rank() == 0: atomic_write_json(dest, rec)
+    if _rank() == 0:
+        if problem := record_problem(rec, job.name, preset):      # e.g. a diverged run: NaN loss and accuracy
+            raise ConfigError(f"job {job.name} measured a record that would be refused ({problem}), so {dest} is not written; "
+                              f"see the training log in {runs / job.name}, then delete that folder and run the job again")
+        atomic_write_json(dest, rec)
     _barrier()                           # under torchrun: nobody starts the next job before the record exists
     return rec
 
 # %% ../nbs/09_study.ipynb #b7284658
+def select_jobs(preset: str, only: str | None = None) -> list[Job]:
+    "The jobs of `preset` that `only` (comma-separated) names: a job's exact name picks that job, other text every name containing it."
+    jobs = study_grid(preset)
+    if only is None: return jobs
+    names, parts = {j.name for j in jobs}, [o.strip() for o in only.split(",") if o.strip()]
+    return [j for j in jobs if any(j.name == o if o in names else o in j.name for o in parts)]
+
 def run_study(preset: str, results: str | Path | None = None, runs: str | Path | None = None, only: str | None = None,
               root=None, progress: bool = True, config=None, redo: bool = False) -> dict[str, dict]:
-    """Run (or resume) every job of `preset`'s grid whose name contains `only`; returns the records by job name.
+    """Run (or resume) every job of `preset`'s grid that `only` selects (`select_jobs`); returns the records by job name.
     `redo` runs the selected jobs again even where they are recorded (a finished run folder is reused; delete it to retrain)."""
     from tqdm.auto import tqdm
     _code_state()                        # pin the revision of the code this study runs
-    jobs = [j for j in study_grid(preset) if only is None or any(o.strip() in j.name for o in only.split(","))]
+    jobs = select_jobs(preset, only)
     if not jobs: raise ConfigError(f"no job of preset {preset!r} matches {only!r}; names look like {study_grid(preset)[-1].name}")
     results = Path(results or default_results(preset))
     done = 0 if redo else sum((results / f"{j.name}.json").is_file() for j in jobs)

@@ -22,14 +22,16 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
-from .core import BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json
+from .core import (BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, one_line,
+                            remove_atomic_leftovers)
 from .losses import ce_loss, distill_pairs, feature_distillation_loss, kd_loss
 from .models import BottleneckModel, Staged
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'OPTIMIZERS', 'SUMMED', 'Stage', 'model_parts', 'freeze', 'set_train_mode', 'make_optimizer',
-           'compute_loss', 'mix_seed', 'EpochBatches', 'SeededDataset', 'DistributedBatchNorm2d', 'sync_batchnorm',
-           'evaluate', 'RunFolder', 'TrainConfig', 'init_distributed', 'pick_device', 'Interrupted', 'fit']
+__all__ = ['OBJECTIVES', 'OPTIMIZERS', 'SUMMED', 'RUN_KEYS', 'CHECKPOINT_KEYS', 'Stage', 'model_parts', 'freeze',
+           'set_train_mode', 'make_optimizer', 'compute_loss', 'mix_seed', 'EpochBatches', 'SeededDataset',
+           'DistributedBatchNorm2d', 'sync_batchnorm', 'evaluate', 'RunFolder', 'TrainConfig', 'init_distributed',
+           'pick_device', 'Interrupted', 'fit']
 
 # %% ../nbs/04_train.ipynb #14ce1af1
 OBJECTIVES = ("ce", "kd", "hnd", "ghnd")
@@ -212,33 +214,79 @@ def evaluate(model: nn.Module, ds: Dataset, batch_size: int = 64, workers: int =
     return dict(top1=(counts[0] / counts[2]).item(), top5=(counts[1] / counts[2]).item(), images=int(counts[2]))
 
 # %% ../nbs/04_train.ipynb #1dc25e30
+RUN_KEYS = ("stages", "batch_size", "seed")      # what `fit` adds to every run description
+CHECKPOINT_KEYS = ("format", "stage", "epoch", "step", "done", "model", "optimizer", "scheduler", "rng", "history", "partial")
+
+def _checkpoint_problem(state) -> str | None:
+    "What makes `state` not a checkpoint written by `fit` (None if it is one)."
+    if not isinstance(state, dict): return f"it holds a {type(state).__name__}, not a dict"
+    missing = [k for k in CHECKPOINT_KEYS if k not in state]
+    if missing: return f"no {', '.join(missing)} in it"
+    if state["format"] != 1: return f"format {state['format']!r}, not 1"
+    if not all(type(state[k]) is int and state[k] >= 0 for k in ("stage", "epoch", "step")): return "stage, epoch or step is not a count"
+    if not isinstance(state["model"], dict) or not all(isinstance(v, torch.Tensor) for v in state["model"].values()):
+        return "its model is not a state dict"
+    if not isinstance(state["rng"], torch.Tensor): return "its rng is not a tensor"
+    if not isinstance(state["history"], list) or not all(isinstance(h, dict) for h in state["history"]): return "its history is not a list of epochs"
+    if not isinstance(state["partial"], list) or len(state["partial"]) != 3: return "its partial sums are not 3 numbers"
+    return None
+
 class RunFolder:
-    "The files of one training run; refuses to reuse a folder that holds a different run."
+    "The files of one training run; refuses to reuse a folder that holds a different run, or damaged files."
     def __init__(self, out: str | Path, run: dict, check: bool = True):
         self.path, self.run = Path(out), json.loads(json.dumps(run))
         self.run_file, self.ckpt, self.final = self.path / "run.json", self.path / "checkpoint.pt", self.path / "model.pt"
         if not check: return
+        remove_atomic_leftovers(self.path)    # killed writes: never valid data (only process 0 writes here)
         if self.run_file.is_file():
-            old = json.loads(self.run_file.read_text())
+            old = self.read_run()
             if old != self.run:
                 diff = sorted(k for k in set(old) | set(self.run) if old.get(k) != self.run.get(k))
                 raise ConfigError(f"{self.path} holds a different run (differs in {', '.join(diff)}); "
                                   "choose another --out folder, or delete this one to start over")
         elif self.path.exists() and any(self.path.iterdir()):
             raise ConfigError(f"{self.path} is not empty and holds no run.json; choose an empty or new --out folder")
+    def _damaged(self, what: str) -> ConfigError:
+        return ConfigError(f"{what}; delete the folder {self.path} to train this run from scratch, or choose another --out folder")
+    def read_run(self) -> dict:
+        "run.json, checked: a JSON object with the keys of every run description."
+        try: old = json.loads(self.run_file.read_text())
+        except (OSError, ValueError) as e: raise self._damaged(f"{self.run_file} is unreadable ({one_line(e, 120)})") from e
+        if not isinstance(old, dict): raise self._damaged(f"{self.run_file} holds a JSON {type(old).__name__}, not a run description")
+        missing = [k for k in RUN_KEYS if k not in old]
+        if missing: raise self._damaged(f"{self.run_file} is not a run description of `fit` (no {', '.join(missing)})")
+        return old
     def create(self): atomic_write_json(self.run_file, self.run)
     def load(self, device) -> dict | None:
+        "The checkpoint, checked (None if there is none yet)."
         if not self.ckpt.is_file(): return None
-        try: return torch.load(self.ckpt, map_location=device, weights_only=True)
-        except Exception as e: raise BottleFitError(f"checkpoint {self.ckpt} is unreadable ({e}); delete it to restart the run") from e
+        try: state = torch.load(self.ckpt, map_location=device, weights_only=True)
+        except Exception as e:
+            raise ConfigError(f"checkpoint {self.ckpt} is unreadable ({one_line(e, 160)}); delete it to restart the run") from e
+        problem = _checkpoint_problem(state)
+        if problem: raise ConfigError(f"{self.ckpt} is not a checkpoint of `bottlefit train` ({problem}); delete it to restart the run")
+        return state
+    def restore(self, model: nn.Module, state: dict, opt=None, sched=None):
+        "Load the checkpoint's weights (strict: every key and shape) and RNG state, or its optimiser and schedule."
+        try:
+            if opt is None:
+                model.load_state_dict(state["model"])
+                torch.set_rng_state(state["rng"].cpu())
+            else: opt.load_state_dict(state["optimizer"]); sched.load_state_dict(state["scheduler"])
+        except (RuntimeError, ValueError, TypeError, KeyError) as e:
+            raise ConfigError(f"{self.ckpt} does not fit this run ({one_line(e, 160)}); delete it to restart the run") from e
     def save(self, state: dict):
         buf = io.BytesIO(); torch.save(state, buf)
         atomic_write_bytes(self.ckpt, buf.getvalue())
     def write_logs(self, history: list[dict]):
-        atomic_write_bytes(self.path / "log.jsonl", "".join(json.dumps(h) + "\n" for h in history).encode())
+        "log.jsonl and log.csv from `history` (files already holding that content are not rewritten)."
+        logs = {"log.jsonl": "".join(json.dumps(h) + "\n" for h in history)}
         if history:
             out = io.StringIO(); w = csv.DictWriter(out, fieldnames=list(history[0])); w.writeheader(); w.writerows(history)
-            atomic_write_bytes(self.path / "log.csv", out.getvalue().encode())
+            logs["log.csv"] = out.getvalue()
+        for name, text in logs.items():
+            path = self.path / name
+            if not (path.is_file() and path.read_bytes() == text.encode()): atomic_write_bytes(path, text.encode())
     def save_final(self, model: nn.Module, history: list[dict]):
         buf = io.BytesIO()
         torch.save({"run": self.run, "model": _plain_state(model), "history": history}, buf)
@@ -298,9 +346,9 @@ def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Da
     model.to(device, dtype)
     if world > 1: sync_batchnorm(model, device)
     if state is not None:
-        model.load_state_dict(state["model"])
-        torch.set_rng_state(state["rng"].cpu())
-        if state.get("done"):
+        folder.restore(model, state)
+        if rank == 0: folder.write_logs(state["history"])     # a kill after the checkpoint may have cost the last log line
+        if state["done"]:
             if rank == 0:
                 if not folder.final.is_file(): folder.save_final(model, state["history"])
                 print(f"{folder.path}: run already finished; nothing to do")
@@ -318,8 +366,7 @@ def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Da
         stage = stages[si]
         opt = make_optimizer(stage, freeze(model, stage.train))
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, list(stage.milestones), stage.gamma)
-        if resume_opt and si == s0:
-            opt.load_state_dict(state["optimizer"]); sched.load_state_dict(state["scheduler"])
+        if resume_opt and si == s0: folder.restore(model, state, opt, sched)
         objective = _Objective(model, stage, t_staged, arch)
         runner = DistributedDataParallel(objective, device_ids=[local_rank] if device.type == "cuda" else None) if world > 1 else objective
         scale = float(world) if stage.objective in SUMMED else 1.0
