@@ -566,7 +566,7 @@ def _preset_results(p, items: str):
     "--preset, --results and --only, shared by study and figures."
     p.add_argument("--preset", default="smoke", help=f"one of: {', '.join(PRESET_NAMES)} (default smoke)")
     p.add_argument("--results", default=None, help="results folder (default data/results/<preset>)")
-    p.add_argument("--only", default=None, help=f"only {items} whose name contains one of these comma-separated parts")
+    p.add_argument("--only", default=None, help=f"only these {items}, comma-separated: an exact name picks that one, other text every name containing it")
 
 def _study_commands(sub):
     "Study and figures."
