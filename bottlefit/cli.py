@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Sequence
 
-from .core import DATA_ENV, BottleFitError
+from .core import DATA_ENV, BottleFitError, one_line
 
 # %% auto #0
 __all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'DEVICES', 'WIRE_CODECS', 'MODEL_CODECS', 'CARD_COLS',
@@ -607,7 +607,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try: return args.func(args)
     except BottleFitError as e:
-        print("error: " + " ".join(str(e).split()), file=sys.stderr)      # one line, whatever the message holds
+        print("error: " + one_line(e, 2000), file=sys.stderr)      # one line, whatever the message holds
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

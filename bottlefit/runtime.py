@@ -9,6 +9,7 @@ import asyncio
 import errno
 import json
 import logging
+import math
 import os
 import signal
 import socket
@@ -40,7 +41,7 @@ _log = logging.getLogger("bottlefit.runtime")   # one line per refused frame and
 
 def frame_limit(shape) -> int:
     "Bytes of the largest legal frame of a tensor of `shape`: fp32 (the widest codec) plus the largest header."
-    return 4 * int(np.prod(tuple(shape))) + 64
+    return 4 * math.prod(int(d) for d in shape) + 64       # Python integers: no int64 wrap-around
 
 # %% ../nbs/08_runtime.ipynb #9d8ae3fd
 class _Conn:
