@@ -180,21 +180,23 @@ def load_trained(path: str | Path, expect: dict | None = None) -> tuple[torch.nn
 
 # %% ../nbs/05_methods.ipynb #602ce88e
 def train_throughput(method: str, arch: str = "resnet18", split: str = "sp1", channels: int = 3, preset: str = "cpu",
-                     steps: int = 20, warmup: int = 3, root=None, teacher_path=None, progress: bool = True) -> dict:
+                     steps: int = 20, warmup: int = 3, root=None, teacher_path=None, progress: bool = True,
+                     config: TrainConfig | None = None) -> dict:
     "Images/s of the first stage of `method` over `steps` training steps (after `warmup`) on the preset's data."
     from torch.utils.data import DataLoader
     from tqdm.auto import tqdm
-    from bottlefit.models import teacher_stages
-    from bottlefit.train import EpochBatches, SeededDataset, compute_loss, freeze, make_optimizer, set_train_mode
+    from bottlefit.train import EpochBatches, SeededDataset, StageStep, prepare_teacher, set_train_mode
     p = get_preset(preset)
     n = num_classes_of(p.dataset)
     t = load_teacher(arch, p, teacher_path) if teacher_path or p.teacher_weights else make_teacher(arch, num_classes=n)
     model = bottleneck_model(arch, split, channels, input_size=p.input_size, teacher_model=t)
     stage = method_stages(method, p.stage_epochs)[0]
     train, _ = preset_data(p, root, progress)
-    opt = make_optimizer(stage, freeze(model, stage.train))
+    cfg = config or TrainConfig(batch_size=p.batch_size, workers=p.workers)
+    device = torch.device("cpu")
+    model.to(memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
+    step = StageStep(model, stage, prepare_teacher(t.eval(), arch, cfg, device), arch, cfg, device)   # as `fit` runs it
     set_train_mode(model, stage.train)
-    staged = teacher_stages(arch, t.eval().requires_grad_(False))
     batches = EpochBatches(len(train), p.batch_size, 0, 0)
     loader = DataLoader(SeededDataset(train, 0), batch_sampler=batches, num_workers=p.workers)
     if len(batches) < steps + warmup: raise ConfigError(f"preset {preset} has only {len(batches)} batches per epoch")
@@ -202,8 +204,7 @@ def train_throughput(method: str, arch: str = "resnet18", split: str = "sp1", ch
     for i in tqdm(range(warmup + steps), desc=f"{method} {stage.name}", disable=not progress):
         if i == warmup: t0 = time.perf_counter()
         x, y = next(it)
-        loss, _ = compute_loss(stage, model, staged, arch, x, y)
-        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        step(x, y)
         if i >= warmup: seen += len(x)
     secs = time.perf_counter() - t0
     return dict(method=method, stage=stage.name, arch=arch, split=split, channels=channels, preset=preset,

@@ -5,6 +5,7 @@
 # %% ../nbs/04_train.ipynb #fcb55987
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -19,7 +20,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 from tqdm.auto import tqdm
 
 from .core import (BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, one_line,
@@ -29,9 +31,10 @@ from .models import BottleneckModel, Staged
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'OPTIMIZERS', 'SUMMED', 'RUN_KEYS', 'CHECKPOINT_KEYS', 'Stage', 'model_parts', 'freeze',
-           'set_train_mode', 'make_optimizer', 'compute_loss', 'mix_seed', 'EpochBatches', 'SeededDataset',
-           'DistributedBatchNorm2d', 'sync_batchnorm', 'evaluate', 'RunFolder', 'TrainConfig', 'init_distributed',
-           'pick_device', 'Interrupted', 'fit']
+           'set_train_mode', 'make_optimizer', 'teacher_targets', 'compute_loss', 'mix_seed', 'EpochBatches',
+           'SeededDataset', 'DistributedBatchNorm2d', 'sync_batchnorm', 'evaluate', 'RunFolder', 'fold_batchnorms',
+           'frozen_view', 'TrainConfig', 'cpu_bf16_supported', 'autocast_on', 'init_distributed', 'pick_device',
+           'TeacherCache', 'StageStep', 'prepare_teacher', 'Interrupted', 'fit']
 
 # %% ../nbs/04_train.ipynb #14ce1af1
 OBJECTIVES = ("ce", "kd", "hnd", "ghnd")
@@ -97,20 +100,28 @@ def make_optimizer(stage: Stage, params) -> torch.optim.Optimizer:
 # %% ../nbs/04_train.ipynb #9defdf28
 SUMMED = ("hnd", "ghnd")
 
-def compute_loss(stage: Stage, model: nn.Module, teacher: Staged | None, arch: str, x, y):
-    "(loss, logits or None) of `stage`'s objective on a batch."
+def teacher_targets(stage: Stage, teacher: Staged, arch: str, x):
+    "What the teacher contributes to `stage`'s loss: logits (KD) or the features at the distilled stages (HND, GHND)."
+    if teacher is None: raise ConfigError(f"objective {stage.objective!r} needs a teacher")
+    kd = stage.objective == "kd"
+    pairs = () if kd else distill_pairs(arch, generalized=stage.objective == "ghnd")
+    with torch.inference_mode():          # no autograd bookkeeping at all; stop at the deepest stage the loss reads
+        if kd: return teacher(x)          # KD only reads it through log_softmax, whose output is a normal tensor
+        feats = teacher.forward_stages(x, until=pairs[-1][1])
+    return {t: feats[t].clone() for _, t in pairs}   # cloned outside inference mode: tensors the MSE may save
+
+def compute_loss(stage: Stage, model: nn.Module, teacher: Staged | None, arch: str, x, y, targets=None):
+    "(loss, logits or None) of `stage`'s objective on a batch; the teacher runs first unless `targets` are given."
     if stage.objective == "ce":
         logits = model(x)
         return ce_loss(logits, y), logits
-    if teacher is None: raise ConfigError(f"objective {stage.objective!r} needs a teacher")
+    if targets is None: targets = teacher_targets(stage, teacher, arch, x)
     if stage.objective == "kd":
         logits = model(x)
-        with torch.no_grad(): t_logits = teacher(x)
-        return kd_loss(logits, t_logits, y, stage.kd_alpha, stage.kd_temperature), logits
+        return kd_loss(logits, targets, y, stage.kd_alpha, stage.kd_temperature), logits
     pairs = distill_pairs(arch, generalized=stage.objective == "ghnd")
     s_feats = model.tail.forward_stages(model.encoder(x), until=pairs[-1][0])
-    with torch.no_grad(): t_feats = teacher.forward_stages(x, until=pairs[-1][1])
-    return feature_distillation_loss(s_feats, t_feats, pairs), None
+    return feature_distillation_loss(s_feats, targets, pairs), None
 
 class _Objective(nn.Module):
     "The model and a stage's objective as one module, so that DistributedDataParallel sees the forward pass."
@@ -118,7 +129,7 @@ class _Objective(nn.Module):
         super().__init__()
         self.model, self.stage, self.arch = model, stage, arch
         self._teacher = [teacher]     # a list keeps the frozen teacher out of the module tree (no DDP sync)
-    def forward(self, x, y): return compute_loss(self.stage, self.model, self._teacher[0], self.arch, x, y)
+    def forward(self, x, y, targets=None): return compute_loss(self.stage, self.model, self._teacher[0], self.arch, x, y, targets)
 
 # %% ../nbs/04_train.ipynb #f17a850c
 def mix_seed(*xs: int) -> int:
@@ -145,13 +156,17 @@ class EpochBatches(Sampler):
             yield [(self.epoch, int(i)) for i in g[self.rank * per:(self.rank + 1) * per]]
 
 class SeededDataset(Dataset):
-    "Wraps a dataset so that item `(epoch, i)` is drawn with the RNG seeded by `(seed, epoch, i)`."
-    def __init__(self, ds: Dataset, seed: int): self.ds, self.seed = ds, seed
+    "Wraps a dataset so that item `(epoch, i)` is drawn with the RNG seeded by `(seed, epoch % cycle, i)` (cycle 0: no repeat)."
+    def __init__(self, ds: Dataset, seed: int, cycle: int = 0): self.ds, self.seed, self.cycle = ds, seed, int(cycle)
     def __len__(self): return len(self.ds)
     def __getitem__(self, key):
         epoch, i = key
+        seed = mix_seed(self.seed, epoch % self.cycle if self.cycle else epoch, i)
+        if get_worker_info() is not None:       # a worker's RNG serves only this: seed it, no save and restore
+            torch.manual_seed(seed)
+            return self.ds[i]
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(mix_seed(self.seed, epoch, i))
+            torch.manual_seed(seed)
             return self.ds[i]
 
 # %% ../nbs/04_train.ipynb #388988da
@@ -293,7 +308,49 @@ class RunFolder:
         atomic_write_bytes(self.final, buf.getvalue())
 
 def _plain_state(model: nn.Module) -> dict:
-    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    "Weights on the CPU in the default layout, whatever layout training used."
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+
+# %% ../nbs/04_train.ipynb #f575ffd2
+def _is_bn(m: nn.Module) -> bool: return isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None
+
+def _conv_bn_names(m: nn.Module) -> list[str]:
+    "Child names in data-flow order, for the containers whose order is known: Sequential and torchvision's ResNet blocks."
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+    if isinstance(m, nn.Sequential): return list(m._modules)
+    if isinstance(m, (BasicBlock, Bottleneck)): return [n for n in ("conv1", "bn1", "conv2", "bn2", "conv3", "bn3") if n in m._modules]
+    return []
+
+def _fold_in_place(m: nn.Module):
+    names = _conv_bn_names(m)
+    for a, b in zip(names, names[1:]):
+        conv, bn = m._modules[a], m._modules[b]
+        if type(conv) is nn.Conv2d and _is_bn(bn) and bn.num_features == conv.out_channels:
+            m._modules[a], m._modules[b] = fuse_conv_bn_eval(conv, bn), nn.Identity()
+    for child in m.children(): _fold_in_place(child)
+
+def fold_batchnorms(module: nn.Module) -> nn.Module:
+    "A frozen copy of `module` (eval mode, no gradients) with every BatchNorm that follows a convolution folded into it."
+    m = copy.deepcopy(module).eval()
+    _fold_in_place(m)
+    return m.requires_grad_(False)
+
+def _swapped(m: nn.Module, swap: dict) -> nn.Module:
+    "`m` with the modules whose id is in `swap` replaced; containers on the way are shallow copies, the rest is shared."
+    if id(m) in swap: return swap[id(m)]
+    kids = {n: _swapped(c, swap) for n, c in m._modules.items()}
+    if all(kids[n] is c for n, c in m._modules.items()): return m
+    new = copy.copy(m)
+    new._modules = kids
+    return new
+
+def frozen_view(model: nn.Module, train: Sequence[str]) -> nn.Module:
+    "`model` as a stage training `train` runs it: trainable parts shared, each frozen part a BatchNorm-folded copy."
+    swap = {}
+    for name, part in model_parts(model).items():
+        if name in train: continue
+        for m in (part if isinstance(part, nn.ModuleList) else [part]): swap[id(m)] = fold_batchnorms(m)
+    return _swapped(model, swap) if swap else model
 
 # %% ../nbs/04_train.ipynb #68bfa3ef
 @dataclass
@@ -309,6 +366,36 @@ class TrainConfig:
     dtype: str = "float32"             # float64 makes runs comparable to rounding (used by the DDP check)
     progress: bool = True
     stop_after_steps: int | None = None    # testing aid: stop (as if killed) after N steps in this call
+    # speed levers (see "Speed without changing the method"); the first two change nothing but float rounding
+    channels_last: bool = True         # NHWC weights and activations
+    fold_frozen_bn: bool = True        # frozen BatchNorms (teacher, frozen parts) folded into their convolutions
+    cpu_bf16: bool = False             # bfloat16 autocast on CPU (needs native bfloat16); changes losses ~1e-4 relative
+    augment_cycle: int = 0             # K > 0: epoch e redraws the augmentations of epoch e % K (changes the data)
+    cache_teacher: bool = False        # keep the teacher's outputs for reuse when augmentations repeat (augment_cycle)
+    cache_gb: float = 4.0              # memory budget of that cache; beyond it the teacher simply runs
+    compile: bool = False              # torch.compile the step; falls back to eager, with a warning, if compiling fails
+    def __post_init__(self):
+        if isinstance(self.augment_cycle, bool) or not isinstance(self.augment_cycle, int) or self.augment_cycle < 0:
+            raise ConfigError(f"augment_cycle must be an integer >= 0 (0: fresh augmentations every epoch), got {self.augment_cycle!r}")
+        if self.cache_teacher and self.augment_cycle < 1:
+            raise ConfigError("cache_teacher needs augment_cycle >= 1: with fresh augmentations every epoch no teacher "
+                              "output ever repeats, so the cache could never be used")
+        if not self.cache_gb > 0: raise ConfigError(f"cache_gb must be > 0, got {self.cache_gb!r}")
+    def run_fields(self) -> dict:
+        "The settings that change what a run computes (beyond rounding): part of its run description, so a resume checks them."
+        return {k: getattr(self, k) for k in ("cpu_bf16", "augment_cycle") if getattr(self, k)}
+
+def cpu_bf16_supported() -> bool:
+    "Whether this CPU runs bfloat16 natively (AVX512-BF16 or AMX), which bfloat16 autocast needs to be fast."
+    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError): return False
+
+def autocast_on(cfg: TrainConfig, device: torch.device) -> bool:
+    "bfloat16 autocast: on GPU unless `amp=False`; on CPU only if asked (`cpu_bf16`) and supported."
+    if device.type == "cuda": return cfg.amp
+    if cfg.cpu_bf16 and not cpu_bf16_supported():
+        raise ConfigError("cpu_bf16 asked for, but this CPU has no native bfloat16 (AVX512-BF16 or AMX): train in float32 (drop --bf16)")
+    return cfg.cpu_bf16 and device.type == "cpu"
 
 def init_distributed() -> tuple[int, int, int]:
     "(rank, world, local_rank); starts the process group from torchrun's environment when needed."
@@ -326,6 +413,83 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
         return torch.device("cuda", local_rank)
     return torch.device(name)
 
+# %% ../nbs/04_train.ipynb #8f4dcf1f
+class TeacherCache:
+    "Teacher targets per `(augmentation epoch, image)` key, in host memory up to `gb` gigabytes."
+    def __init__(self, gb: float):
+        self.store, self.limit, self.bytes, self.hits, self.misses = {}, int(gb * 2 ** 30), 0, 0, 0
+    def get(self, keys, device):
+        items = [self.store.get(k) for k in keys]
+        if any(i is None for i in items):
+            self.misses += 1
+            return None
+        self.hits += 1
+        if isinstance(items[0], dict): return {n: torch.stack([i[n] for i in items]).to(device) for n in items[0]}
+        return torch.stack(items).to(device)
+    def put(self, keys, targets):
+        parts = list(targets.values()) if isinstance(targets, dict) else [targets]
+        size = sum(p.numel() * p.element_size() for p in parts)
+        if self.bytes + size > self.limit: return
+        cpu = {n: t.cpu() for n, t in targets.items()} if isinstance(targets, dict) else targets.cpu()
+        for j, k in enumerate(keys):
+            self.store[k] = {n: t[j] for n, t in cpu.items()} if isinstance(cpu, dict) else cpu[j]
+        self.bytes += size
+
+class _Compiled:
+    "`torch.compile` of a module that falls back to eager, with one warning, if compiling fails (no working compiler)."
+    def __init__(self, module: nn.Module): self.eager, self.fn, self.ok = module, torch.compile(module), None
+    def __call__(self, *args):
+        if self.ok is False: return self.eager(*args)
+        try: out = self.fn(*args)
+        except Exception as e:
+            if self.ok: raise                     # it compiled before: this is a real error of the step
+            warnings.warn(f"torch.compile failed ({one_line(e, 160)}); training continues without it")
+            self.ok = False
+            return self.eager(*args)
+        self.ok = True
+        return out
+
+class StageStep:
+    "One training step of `stage` as `fit` runs it: teacher targets first (or cached), student loss, backward, step."
+    def __init__(self, model: nn.Module, stage: Stage, teacher: Staged | None, arch: str | None, cfg: TrainConfig,
+                 device: torch.device, world: int = 1, local_rank: int = 0):
+        self.stage, self.teacher, self.arch, self.device = stage, teacher, arch, device
+        self.opt = make_optimizer(stage, freeze(model, stage.train))
+        self.sched = torch.optim.lr_scheduler.MultiStepLR(self.opt, list(stage.milestones), stage.gamma)
+        self.objective = _Objective(frozen_view(model, stage.train) if cfg.fold_frozen_bn else model, stage, teacher, arch)
+        runner = self.objective
+        if world > 1: runner = DistributedDataParallel(runner, device_ids=[local_rank] if device.type == "cuda" else None)
+        self.runner = _Compiled(runner) if cfg.compile else runner
+        self.scale = float(world) if stage.objective in SUMMED else 1.0
+        self.amp, self.dtype = autocast_on(cfg, device), getattr(torch, cfg.dtype)
+        self.layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        self.cache = TeacherCache(cfg.cache_gb) if cfg.cache_teacher and stage.objective != "ce" else None
+    def targets(self, x, keys=None):
+        "The teacher's part of the loss for batch `x` (None for CE), from the cache when all of `keys` are in it."
+        if self.stage.objective == "ce": return None
+        if self.cache is not None and keys is not None:
+            hit = self.cache.get(keys, self.device)
+            if hit is not None: return hit
+        t = teacher_targets(self.stage, self.teacher, self.arch, x)
+        if self.cache is not None and keys is not None: self.cache.put(keys, t)
+        return t
+    def __call__(self, x, y, keys=None) -> torch.Tensor:
+        "Train on one batch; returns this process's loss (detached), scaled as the global objective is."
+        x = x.to(self.device, self.dtype, non_blocking=True).contiguous(memory_format=self.layout)
+        y = y.to(self.device, non_blocking=True)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            targets = self.targets(x, keys)
+            loss, _ = self.runner(x, y, targets)
+        (loss * self.scale).backward()
+        self.opt.step(); self.opt.zero_grad(set_to_none=True)
+        return loss.detach() * self.scale
+
+def prepare_teacher(teacher: nn.Module, arch: str | None, cfg: TrainConfig, device: torch.device) -> Staged:
+    "The frozen teacher as `fit` runs it: a copy on `device` as stages, BatchNorms folded (if asked), in the step's layout."
+    t = teacher if isinstance(teacher, Staged) else _staged_teacher(teacher, arch)
+    t = fold_batchnorms(t) if cfg.fold_frozen_bn else copy.deepcopy(t).eval().requires_grad_(False)
+    return t.to(device, getattr(torch, cfg.dtype), memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
+
 # %% ../nbs/04_train.ipynb #19451f3b
 class Interrupted(BottleFitError):
     "Raised by `fit` when `stop_after_steps` is reached (a simulated kill, for tests)."
@@ -337,13 +501,15 @@ def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Da
     rank, world, local_rank = init_distributed()
     device = pick_device(cfg.device, local_rank)
     arch = arch or getattr(model, "arch", None)
-    folder = RunFolder(out, {**run, "stages": [s.to_dict() for s in stages], "batch_size": cfg.batch_size, "seed": cfg.seed},
-                       check=rank == 0)
+    folder = RunFolder(out, {**run, "stages": [s.to_dict() for s in stages], "batch_size": cfg.batch_size, "seed": cfg.seed,
+                             **cfg.run_fields()}, check=rank == 0)
     if rank == 0 and not folder.run_file.is_file(): folder.create()
     if world > 1: dist.barrier()        # the others start once process 0 has checked and created the folder
     state = folder.load(device)
     dtype = getattr(torch, cfg.dtype)
+    layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model.to(device, dtype)
+    model.to(memory_format=layout)
     if world > 1: sync_batchnorm(model, device)
     if state is not None:
         folder.restore(model, state)
@@ -353,43 +519,34 @@ def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Da
                 if not folder.final.is_file(): folder.save_final(model, state["history"])
                 print(f"{folder.path}: run already finished; nothing to do")
             return state["history"]
-    t_staged = None
-    if teacher is not None:
-        teacher.to(device, dtype).eval().requires_grad_(False)
-        t_staged = teacher if isinstance(teacher, Staged) else _staged_teacher(teacher, arch)
+    t_fast = prepare_teacher(teacher, arch, cfg, device) if teacher is not None else None
     history = list(state["history"]) if state else []
     s0, e0, step0 = (state["stage"], state["epoch"], state["step"]) if state else (0, 0, 0)
     resume_opt = state is not None and (e0 > 0 or step0 > 0)     # a stage that had begun: restore its optimiser
-    amp = device.type == "cuda" and cfg.amp
     budget = [cfg.stop_after_steps]
+    sampler = EpochBatches(len(train_ds), cfg.batch_size, cfg.seed, 0, rank, world)   # its epoch is set below
+    loader = DataLoader(SeededDataset(train_ds, cfg.seed, cfg.augment_cycle), batch_sampler=sampler, num_workers=cfg.workers,
+                        pin_memory=device.type == "cuda", persistent_workers=cfg.workers > 0)
     for si in range(s0, len(stages)):
         stage = stages[si]
-        opt = make_optimizer(stage, freeze(model, stage.train))
-        sched = torch.optim.lr_scheduler.MultiStepLR(opt, list(stage.milestones), stage.gamma)
+        train_step = StageStep(model, stage, t_fast, arch, cfg, device, world, local_rank)
+        opt, sched = train_step.opt, train_step.sched
         if resume_opt and si == s0: folder.restore(model, state, opt, sched)
-        objective = _Objective(model, stage, t_staged, arch)
-        runner = DistributedDataParallel(objective, device_ids=[local_rank] if device.type == "cuda" else None) if world > 1 else objective
-        scale = float(world) if stage.objective in SUMMED else 1.0
         offset = sum(s.epochs for s in stages[:si])
         for ep in range(e0 if si == s0 else 0, stage.epochs):
             g_epoch = offset + ep
             start = step0 if (si == s0 and ep == e0) else 0
             set_train_mode(model, stage.train)
-            sampler = EpochBatches(len(train_ds), cfg.batch_size, cfg.seed, g_epoch, rank, world, start)
-            loader = DataLoader(SeededDataset(train_ds, cfg.seed), batch_sampler=sampler, num_workers=cfg.workers,
-                                pin_memory=device.type == "cuda")
+            sampler.epoch, sampler.start = g_epoch, start
+            keys = iter(sampler) if train_step.cache is not None else None     # the batches the loader draws, in order
+            cyc = cfg.augment_cycle or 1
             sums = list(state["partial"]) if start > 0 else [0.0, 0.0, 0.0]   # loss sum, steps, images
             t0, seen = time.perf_counter(), 0
             bar = tqdm(loader, total=len(sampler), desc=f"{stage.name} {ep + 1}/{stage.epochs}", leave=False,
                        disable=not cfg.progress or rank != 0, unit="batch")
             for step, (x, y) in enumerate(bar, start):
                 torch.manual_seed(mix_seed(cfg.seed, g_epoch, step, 1))
-                x, y = x.to(device, dtype, non_blocking=True), y.to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    loss, _ = runner(x, y)
-                (loss * scale).backward()
-                opt.step(); opt.zero_grad(set_to_none=True)
-                val = _global_mean(loss.detach() * scale, world)
+                val = _global_mean(train_step(x, y, [(e % cyc, i) for e, i in next(keys)] if keys else None), world)
                 sums[0] += val; sums[1] += 1; sums[2] += len(x) * world; seen += len(x) * world
                 bar.set_postfix(loss=f"{val:.4g}", img_s=f"{seen / (time.perf_counter() - t0):.0f}")
                 done_steps = step + 1
@@ -414,7 +571,9 @@ def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Da
                 folder.write_logs(history)
                 if cfg.progress: print(f"[{stage.name} {ep + 1}/{stage.epochs}] loss {history[-1]['train_loss']:.4g} "
                                        f"top-1 {metrics['top1']:.4f} top-5 {metrics['top5']:.4f} ({secs:.0f} s)")
-        del runner, objective     # drop DDP's gradient hooks before the next stage wraps the model again
+        del train_step            # drop DDP's gradient hooks before the next stage wraps the model again
+    del loader                    # ends the persistent workers
+    model.to(memory_format=torch.contiguous_format)
     if rank == 0: folder.save_final(model, history)
     return history
 

@@ -1,0 +1,89 @@
+"""What bfloat16 autocast on the CPU does to training results, on the smoke preset.
+
+Trains the same BottleFit run (bottlefit-kd, ResNet-18 SP1 C=3) in float32 and under bfloat16 autocast for a few
+seeds, then compares: the loss of the first step on the same batch, the validation top-1 of each pair, and
+whether the two models' per-image predictions differ more than chance (exact McNemar test, per seed and pooled).
+Run folders resume, so an interrupted check continues where it stopped.
+
+    python scripts/bf16_check.py                       # seeds 0 1 2, into $TMPDIR/bottlefit-bf16-check
+    python scripts/bf16_check.py --seeds 0 --preset smoke
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import bottlefit  # noqa: F401  (sets the allocator's huge pages before torch allocates)
+import torch
+from torch.utils.data import DataLoader
+
+from bottlefit.methods import build_run, get_preset, train_run
+from bottlefit.stats import mcnemar_exact
+from bottlefit.train import StageStep, TrainConfig, cpu_bf16_supported, prepare_teacher, set_train_mode
+
+
+@torch.no_grad()
+def predictions(model, ds) -> tuple[torch.Tensor, torch.Tensor]:
+    "(predicted class, label) of every image of `ds`, in float32."
+    model.eval()
+    preds, labels = [], []
+    for x, y in DataLoader(ds, batch_size=100):
+        preds.append(model(x).argmax(1)); labels.append(y)
+    return torch.cat(preds), torch.cat(labels)
+
+
+def first_losses(teacher_path: Path, preset: str) -> tuple[float, float]:
+    "The stage-1 loss of one step on the same batch, same initial weights, in float32 and under bfloat16 autocast."
+    out = []
+    for bf16 in (False, True):
+        run = build_run("bottlefit-kd", "resnet18", "sp1", 3, preset, teacher_path, progress=False, seed=0)
+        cfg = TrainConfig(cpu_bf16=bf16)
+        dev = torch.device("cpu")
+        run.model.to(memory_format=torch.channels_last)
+        step = StageStep(run.model, run.stages[0], prepare_teacher(run.teacher, "resnet18", cfg, dev), "resnet18", cfg, dev)
+        set_train_mode(run.model, run.stages[0].train)
+        x, y = next(iter(DataLoader(run.train, batch_size=get_preset(preset).batch_size)))
+        out.append(float(step(x, y)))
+    return out[0], out[1]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset", default="smoke")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bottlefit-bf16-check")
+    a = ap.parse_args(argv)
+    if not cpu_bf16_supported(): raise SystemExit("this CPU has no native bfloat16 (AVX512-BF16 or AMX): nothing to check")
+    p = get_preset(a.preset)
+    teacher = build_run("teacher", "resnet18", preset=a.preset, progress=False)
+    train_run(teacher, a.work / "teacher", TrainConfig(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size,
+                                                        workers=p.workers, progress=False))
+    t_path = a.work / "teacher" / "model.pt"
+    l32, l16 = first_losses(t_path, a.preset)
+    print(f"first stage-1 step, same batch and weights: loss {l32:.6g} (float32) vs {l16:.6g} (bfloat16 autocast), "
+          f"relative difference {abs(l16 - l32) / abs(l32):.2e}")
+    pooled = [0, 0]
+    print("\n| seed | top-1 float32 | top-1 bf16 | predictions differ | right only fp32 | right only bf16 | McNemar p |\n|---|---|---|---|---|---|---|")
+    for seed in a.seeds:
+        res = {}
+        for name, bf16 in (("fp32", False), ("bf16", True)):
+            run = build_run("bottlefit-kd", "resnet18", "sp1", 3, a.preset, t_path, progress=False, seed=seed)
+            cfg = TrainConfig(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size, workers=p.workers, seed=seed,
+                              progress=False, cpu_bf16=bf16)
+            train_run(run, a.work / f"{name}-seed{seed}", cfg)
+            res[name] = predictions(run.model, run.val)
+        (p32, y), (p16, _) = res["fp32"], res["bf16"]
+        r32, r16 = p32 == y, p16 == y
+        b, c = int((r32 & ~r16).sum()), int((r16 & ~r32).sum())
+        pooled[0] += b; pooled[1] += c
+        print(f"| {seed} | {r32.float().mean():.4f} | {r16.float().mean():.4f} | {int((p32 != p16).sum())}/{len(y)} | {b} | {c} | {mcnemar_exact(b, c):.3g} |")
+    p_all = mcnemar_exact(*pooled)
+    verdict = "same within noise" if p_all >= 0.05 else "a real difference"
+    print(f"\npooled over seeds: {pooled[0]} images right only in float32, {pooled[1]} only with bfloat16; "
+          f"McNemar exact p = {p_all:.3g}: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
