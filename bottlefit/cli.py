@@ -18,7 +18,8 @@ from .core import DATA_ENV, BottleFitError, one_line
 __all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'DEVICES', 'WIRE_CODECS', 'MODEL_CODECS', 'CARD_COLS',
            'int_in', 'positive', 'fraction', 'format_card', 'format_table', 'cmd_info', 'cmd_cards', 'cmd_cache',
            'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_codec_report', 'cmd_latency', 'cmd_plan', 'cmd_serve',
-           'cmd_client', 'cmd_bench_runtime', 'cmd_bench_train', 'cmd_study', 'cmd_figures', 'Parser', 'parser', 'main']
+           'cmd_client', 'cmd_bench_runtime', 'cmd_export_head', 'cmd_bench_head', 'cmd_bench_train', 'cmd_study',
+           'cmd_figures', 'Parser', 'parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #5e6373dd
 BACKBONES = ("resnet18", "resnet50", "resnet152", "densenet169", "densenet201", "mobilenet_v2")
@@ -300,11 +301,18 @@ def cmd_client(a) -> int:
     from pathlib import Path
     from bottlefit.data import IMAGE_EXTS, ImageFolder, eval_transform, load_rgb
     from bottlefit.runtime import DeviceClient
-    model, run, _ = _load_split(a)
+    if a.checkpoint is None and a.head is None:
+        raise BottleFitError("give --checkpoint (the run's PyTorch head runs here) or --head HEAD.onnx (an exported head), or both")
+    if a.checkpoint: model, run, _ = _load_split(a)
+    if a.head:
+        from bottlefit.deploy import OnnxHead
+        head = OnnxHead(a.head, expect={k: run[k] for k in ("arch", "split", "channels", "input_size")} if a.checkpoint else None)
+    else: head = model.encoder
+    size = head.input_size if a.head else run["input_size"]
     host, _, port = a.server.rpartition(":")
     if not host or not port.isdigit() or not 1 <= int(port) <= 65535: raise BottleFitError(f"--server must be HOST:PORT (port 1-65535), got {a.server!r}")
     link = _pick_link(a.link, a.data)
-    tf, root = eval_transform(run["input_size"]), Path(a.images)
+    tf, root = eval_transform(size), Path(a.images)
     if not root.is_dir(): raise BottleFitError(f"--images {root} is not a folder")
     if any(d.is_dir() for d in root.iterdir()):
         ds = ImageFolder(root, tf); items = [(ds.files[i], ds.targets[i]) for i in range(len(ds))]
@@ -312,7 +320,7 @@ def cmd_client(a) -> int:
     if a.limit: step = max(len(items) // a.limit, 1); items = items[::step][:a.limit]
     if not items: raise BottleFitError(f"no images under {root}")
     rows = []
-    try: client = DeviceClient(model.encoder, (host, int(port)), a.codec, link)
+    try: client = DeviceClient(head, (host, int(port)), a.codec, link)
     except OSError as e:
         raise BottleFitError(f"cannot reach the edge server at {a.server} ({e.strerror or e}); start `bottlefit serve` there or fix --server") from None
     with client as c:
@@ -321,7 +329,8 @@ def cmd_client(a) -> int:
             rows.append({"image": str(f), "label": y, **r, "correct": None if y is None else r["pred"] == y})
     labelled = [r for r in rows if r["correct"] is not None]
     mean = lambda k: sum(r[k] for r in rows) / len(rows)
-    summary = dict(images=len(rows), link=getattr(link, "name", "unshaped"), codec=a.codec, request_bytes=rows[0]["bytes"],
+    summary = dict(images=len(rows), head=f"ONNX Runtime, {head.describe()}" if a.head else "PyTorch", link=getattr(link, "name", "unshaped"),
+                   codec=a.codec, request_bytes=rows[0]["bytes"],
                    accuracy=sum(r["correct"] for r in labelled) / len(labelled) if labelled else None,
                    d_head_ms=1e3 * mean("d_head"), d_net_ms=1e3 * mean("d_net"), d_tail_ms=1e3 * mean("d_tail"), e2e_ms=1e3 * mean("e2e"))
     if a.json: print(json.dumps({"summary": summary, "images": rows}, indent=2, default=str)); return 0
@@ -364,6 +373,52 @@ def cmd_bench_runtime(a) -> int:
     print(format_table([{**t, "images_per_s": f"{t['images_per_s']:.1f}", "ratio": f"{t['images_per_s'] / base:.2f}",
                          "mean_batch": f"{t['mean_batch']:.2f}"} for t in r["throughput"]],
                        ("clients", "requests", "images_per_s", "ratio", "mean_batch")))
+    return 0
+
+# %% ../nbs/10_cli.ipynb #c4e2a9f3
+def _bottleneck_run(path):
+    "(model, run) of a finished run with a bottleneck: what a head is exported from."
+    from bottlefit.methods import load_trained
+    model, run = load_trained(path)
+    if run["split"] == "none": raise BottleFitError(f"{path} is an unsplit model; a head needs a bottleneck model")
+    return model, run
+
+def cmd_export_head(a) -> int:
+    from pathlib import Path
+    from bottlefit.deploy import calibration_images, export_head, quantize_head_int8
+    from bottlefit.methods import get_preset
+    model, run = _bottleneck_run(a.run)
+    size, out = a.input_size or run["input_size"], Path(a.out)
+    facts = export_head(model, out, size)
+    print(f"{out}: {run['arch']} {run['split']} C={run['channels']} head, fp32, {size} px, bottleneck "
+          f"{'x'.join(map(str, facts['bottleneck_shape']))}, {out.stat().st_size:,} bytes")
+    if a.int8:
+        dataset, int8 = get_preset(run["preset"]).dataset, out.with_name(f"{out.stem}-int8{out.suffix}")
+        f8 = quantize_head_int8(out, int8, calibration_images(dataset, size, a.calibration_images, a.data))
+        print(f"{int8}: int8, calibrated on {f8['calibration_images']} {dataset} training images, {int8.stat().st_size:,} bytes")
+    return 0
+
+def cmd_bench_head(a) -> int:
+    import torch
+    from bottlefit.deploy import OnnxHead, accuracy_line, calibration_images, head_latency_table, int8_accuracy, latency_text
+    from bottlefit.methods import get_preset, preset_data
+    from bottlefit.models import bottleneck_model, check_size
+    if a.int8 and not a.run: raise BottleFitError("--int8 needs --run: its accuracy is measured with the run's own tail")
+    if a.run: model, run = _bottleneck_run(a.run)
+    else: torch.manual_seed(0); model, run = bottleneck_model(a.model, a.split, a.channels, input_size=a.input_size), None
+    check_size(a.input_size, f"{model.arch} {model.split}")
+    int8 = OnnxHead(a.int8, expect={**{k: run[k] for k in ("arch", "split", "channels", "input_size")}, "weights": "int8"}) if a.int8 else None
+    p = get_preset(run["preset"]) if run else None
+    cal = calibration_images(p.dataset, a.input_size, a.calibration_images, a.data) if run else None
+    rows = head_latency_table(model, a.input_size, cal, a.repeats, threads=a.threads)
+    acc = int8_accuracy(model, int8, preset_data(p, a.data, progress=not a.json)[1], p.eval_batch_size, progress=not a.json) if int8 else None
+    if a.json: print(json.dumps({"latency": rows, "int8_accuracy": acc}, indent=2)); return 0
+    print(latency_text(rows))
+    what = f"run {a.run}" if run else "untrained: latency does not depend on the weights"
+    cal_what = f"{len(cal)} {p.dataset} training images" if run else "8 random images"
+    print(f"\n{model.arch} {model.split} C={model.channels} ({what}); {a.input_size} px, batch 1, {a.threads} thread(s), "
+          f"median of {a.repeats} rounds; int8 calibrated on {cal_what}")
+    if acc: print(accuracy_line(acc))
     return 0
 
 # %% ../nbs/10_cli.ipynb #8aee8527
@@ -523,8 +578,10 @@ def _runtime_commands(sub):
     sv.add_argument("--max-clients", type=int_in(1), default=64, help="connection slots; a newcomer evicts the least active (default 64)")
     sv.set_defaults(func=cmd_serve)
     cl = sub.add_parser("client", help="device client: run the head here, the tail on a server, report delays",
-                        description="Classify images with the head here and the tail on `bottlefit serve`; per-image D_head, D_net, D_tail.")
-    cl.add_argument("--checkpoint", required=True, help="the same run the server serves")
+                        description="Classify images with the head here (PyTorch, or an exported ONNX head) and the tail on "
+                                    "`bottlefit serve`; per-image D_head, D_net, D_tail.")
+    cl.add_argument("--checkpoint", default=None, help="the run the server serves: its PyTorch head runs here (checked against --head if both)")
+    cl.add_argument("--head", default=None, help="an exported head (`bottlefit export-head`) to run with ONNX Runtime instead")
     cl.add_argument("--server", required=True, help="HOST:PORT of `bottlefit serve`")
     cl.add_argument("--images", required=True, help="an image folder (with class sub-folders for accuracy)")
     cl.add_argument("--limit", type=int_in(1), default=None, help="only N images, spread over the folder")
@@ -543,6 +600,32 @@ def _runtime_commands(sub):
     br.add_argument("--requests", type=int_in(1), default=16, help="requests per client in the throughput test")
     _io(br)
     br.set_defaults(func=cmd_bench_runtime)
+
+# %% ../nbs/10_cli.ipynb #e8a35c07
+def _deploy_commands(sub):
+    "Export-head and bench-head: the head as devices run it."
+    e = sub.add_parser("export-head", help="write a run's head (encoder + BQ8) as ONNX, optionally also a static int8 version",
+                       description="Export the head of a finished run to ONNX (facts in its metadata); --int8 also writes "
+                                   "OUT-int8.onnx, calibrated on the run's training images.")
+    e.add_argument("--run", required=True, help="a finished run (model.pt or folder) with a bottleneck")
+    e.add_argument("--out", required=True, help="the head file to write, e.g. head.onnx (--int8: also head-int8.onnx beside it)")
+    e.add_argument("--input-size", type=int, default=None, help="input size the head takes (default: the run's)")
+    e.add_argument("--int8", action="store_true", help="also write a static int8 version (ONNX Runtime, QDQ)")
+    e.add_argument("--calibration-images", type=int_in(1), default=200, help="training images to calibrate int8 on (default 200)")
+    _io(e, as_json=False)
+    e.set_defaults(func=cmd_export_head)
+    b = sub.add_parser("bench-head", help="head latency: PyTorch vs ONNX Runtime fp32 and int8 vs the full model; int8 accuracy",
+                       description="Median batch-1 latency of the head in PyTorch, ONNX Runtime fp32 and int8, and of the full "
+                                   "model; with --int8, that head's top-1 against the PyTorch head + BQ8 on the run's validation set.")
+    b.add_argument("--run", default=None, help="a finished run (default: an untrained model; latency does not depend on weights)")
+    _design(b)
+    b.add_argument("--input-size", type=int, default=224, help="input size to time at (default 224)")
+    b.add_argument("--int8", default=None, help="an int8 head of --run (`export-head --int8`): also its accuracy on the validation set")
+    b.add_argument("--repeats", type=int_in(1), default=30, help="timed rounds (default 30)")
+    b.add_argument("--threads", type=int_in(1), default=1, help="threads of every path (default 1, a device core)")
+    b.add_argument("--calibration-images", type=int_in(1), default=200, help="training images the timed int8 head is calibrated on (default 200)")
+    _io(b)
+    b.set_defaults(func=cmd_bench_head)
 
 # %% ../nbs/10_cli.ipynb #9f0db0c2
 def cmd_study(a) -> int:
@@ -599,7 +682,8 @@ class Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = Parser(prog="bottlefit", description="BottleFit Workbench: split computing with bottleneck-injected CNNs.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_model_commands, _data_commands, _training_commands, _system_commands, _runtime_commands, _study_commands): add(sub)
+    for add in (_model_commands, _data_commands, _training_commands, _system_commands, _runtime_commands, _deploy_commands,
+                _study_commands): add(sub)
     return p
 
 def main(argv: Sequence[str] | None = None) -> int:

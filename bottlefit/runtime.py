@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .codec import CodecError, SymbolModel, decode, encode
+from .codec import CodecError, Quantized, SymbolModel, decode, dequantize, encode
 from .core import BottleFitError, ConfigError
 
 # %% auto #0
@@ -376,7 +376,8 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 class DeviceClient:
-    "Runs the head locally and the tail on an edge server reached over TCP."
+    """Runs the head locally and the tail on an edge server reached over TCP. `head` returns the bottleneck (the PyTorch
+    encoder) or its BQ8 `Quantized` codes (an exported head, `deploy.OnnxHead`): both reach the wire through `encode`."""
     def __init__(self, head: torch.nn.Module, server: tuple[str, int], codec: str = "bq8", link=None,
                  symbol_model: SymbolModel | None = None, timeout_s: float = 60.0, seed: int = 0, chunk: int = 256):
         self.head, self.codec, self.link, self.sm, self.chunk = head.eval(), codec, link, symbol_model, chunk
@@ -407,8 +408,8 @@ class DeviceClient:
     def infer(self, x: torch.Tensor) -> dict:
         "Classify one normalised image (3 x H x W) split between here and the server."
         t0 = time.perf_counter()
-        z = self.head(x.unsqueeze(0))[0]
-        frame = encode(z, self.codec, self.sm)
+        z = self.head(x.unsqueeze(0))
+        frame = encode((dequantize(z) if isinstance(z, Quantized) else z)[0], self.codec, self.sm)   # codes: re-quantized to themselves
         t1 = time.perf_counter()
         shaped = float(self.rng.choice(self.link.transfer_time(len(frame) + REQ.size))) if self.link is not None else 0.0
         reply = self.request(frame, shaped)
