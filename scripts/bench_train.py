@@ -293,25 +293,27 @@ class Side:
     label: str
     worker: str                 # project | torchdistill
     cfg: tuple = ()             # TrainConfig overrides, as (field, value) pairs
-    thp: str = "1"              # THP_MEM_ALLOC_ENABLE of its process
+    thp: str = "0"              # THP_MEM_ALLOC_ENABLE of its process (PyTorch's default: off)
     lever: str | None = None    # the lever this side flips (--ablate)
     lever_on: bool = False      # True: the flip turns an opt-in lever on; False: it turns a default lever off
 
 
 PROJECT = Side("project", "project")
-TORCHDISTILL = Side("torchdistill", "torchdistill", thp="0")   # as shipped: PyTorch's default, no huge pages
+TORCHDISTILL = Side("torchdistill", "torchdistill")
+BF16 = Side("bf16", "project", (("cpu_bf16", True),), lever="cpu_bf16 (opt-in)", lever_on=True)
 
 
 def sides(args) -> list[Side]:
     "The sides measured on every row, in the order each round runs them."
     out = [PROJECT] + ([] if args.project_only else [TORCHDISTILL])
     if args.ablate:
-        from bottlefit.train import cpu_bf16_supported
         out += [Side("no channels_last", "project", (("channels_last", False),), lever="channels_last"),
                 Side("no BN folding", "project", (("fold_frozen_bn", False),), lever="fold_frozen_bn"),
-                Side("no huge pages", "project", thp="0", lever="huge pages (THP_MEM_ALLOC_ENABLE=1)")]
-        if cpu_bf16_supported():
-            out.append(Side("bf16", "project", (("cpu_bf16", True),), lever="cpu_bf16 (opt-in)", lever_on=True))
+                Side("huge pages", "project", thp="1", lever="huge pages (THP_MEM_ALLOC_ENABLE=1, opt-in)", lever_on=True)]
+    if args.ablate or args.bf16:
+        from bottlefit.train import cpu_bf16_supported
+        if cpu_bf16_supported(): out.append(BF16)
+        else: print("this CPU has no native bfloat16: the bf16 side is left out", flush=True)
     return out
 
 
@@ -320,7 +322,7 @@ def measure(args, row: Row, inputs: Path, side: Side) -> dict:
     cmd = [sys.executable, __file__, "--worker", side.worker, "--row", row.name, "--batch", str(row.batch),
            "--inputs", str(inputs), "--steps", str(args.steps), "--warmup", str(args.warmup),
            "--cfg", json.dumps(dict(side.cfg))] + (["--threads", str(args.threads)] if args.threads else [])
-    env = {**os.environ, "THP_MEM_ALLOC_ENABLE": side.thp}   # set before the worker imports bottlefit, which keeps it
+    env = {**os.environ, "THP_MEM_ALLOC_ENABLE": side.thp}   # read by PyTorch at its first large allocation
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     line = next((s for s in reversed(r.stdout.splitlines()) if s.startswith("RESULT ")), None)
     if r.returncode or line is None:
@@ -381,12 +383,19 @@ def summary(args, results: dict[Row, dict]) -> None:
              f"{median_ratio(runs[PROJECT], runs[TORCHDISTILL]):.2f}" if TORCHDISTILL in runs else ""
         print(f"  {row.name:<11} project {median_speed(runs[PROJECT]):.1f} img/s{td}")
     if args.markdown and not args.project_only:
-        print("\n| config | project img/s | torchdistill img/s | ratio | first losses (project / torchdistill) |")
-        print("|---|---|---|---|---|")
+        bf = any(BF16 in runs for runs in results.values())
+        extra = (" bf16 img/s | bf16 ratio | loss after the run: float32 / bf16 / torchdistill |", "---|---|---|") if bf else ("", "")
+        print(f"\n| config | project img/s | torchdistill img/s | ratio | first losses (project / torchdistill) |{extra[0]}")
+        print(f"|---|---|---|---|---|{extra[1]}")
         for row, runs in results.items():
             p, t = runs[PROJECT], runs[TORCHDISTILL]
-            print(f"| {row.title} | {median_speed(p):.1f} | {median_speed(t):.1f} | {median_ratio(p, t):.2f} | "
-                  f"{p[0]['first_loss']:.7g} / {t[0]['first_loss']:.7g} |")
+            line = (f"| {row.title} | {median_speed(p):.1f} | {median_speed(t):.1f} | {median_ratio(p, t):.2f} | "
+                    f"{p[0]['first_loss']:.7g} / {t[0]['first_loss']:.7g} |")
+            if BF16 in runs:
+                b = runs[BF16]
+                line += (f" {median_speed(b):.1f} | {median_ratio(b, t):.2f} | "
+                         f"{p[0]['final_loss']:.6g} / {b[0]['final_loss']:.6g} / {t[0]['final_loss']:.6g} |")
+            print(line)
     if args.ablate: ablation_table(results)
 
 
@@ -435,6 +444,7 @@ def parse_args(argv=None):
     ap.add_argument("--tol", type=float, default=1e-4, help="largest relative difference of the first losses")
     ap.add_argument("--markdown", action="store_true", help="print the README table")
     ap.add_argument("--ablate", action="store_true", help="also run the project side with each speed lever flipped")
+    ap.add_argument("--bf16", action="store_true", help="also run the project side with bfloat16 autocast (opt-in lever)")
     ap.add_argument("--project-only", action="store_true", help="no torchdistill: measure the project side alone")
     ap.add_argument("--worker", choices=("project", "torchdistill"), help=argparse.SUPPRESS)
     ap.add_argument("--row", help=argparse.SUPPRESS)

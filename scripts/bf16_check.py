@@ -6,7 +6,7 @@ whether the two models' per-image predictions differ more than chance (exact McN
 Run folders resume, so an interrupted check continues where it stopped.
 
     python scripts/bf16_check.py                       # seeds 0 1 2, into $TMPDIR/bottlefit-bf16-check
-    python scripts/bf16_check.py --seeds 0 --preset smoke
+    python scripts/bf16_check.py --seeds 0 --preset cpu --teacher runs/cpu/teacher-resnet18/model.pt
 """
 from __future__ import annotations
 
@@ -52,14 +52,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="smoke")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--teacher", type=Path, help="a trained teacher's model.pt (default: train the preset's teacher first)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bottlefit-bf16-check")
     a = ap.parse_args(argv)
     if not cpu_bf16_supported(): raise SystemExit("this CPU has no native bfloat16 (AVX512-BF16 or AMX): nothing to check")
     p = get_preset(a.preset)
-    teacher = build_run("teacher", "resnet18", preset=a.preset, progress=False)
-    train_run(teacher, a.work / "teacher", TrainConfig(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size,
-                                                        workers=p.workers, progress=False))
-    t_path = a.work / "teacher" / "model.pt"
+    t_path = a.teacher
+    if t_path is None:
+        teacher = build_run("teacher", "resnet18", preset=a.preset, progress=False)
+        train_run(teacher, a.work / "teacher", TrainConfig(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size,
+                                                            workers=p.workers, progress=False))
+        t_path = a.work / "teacher" / "model.pt"
     l32, l16 = first_losses(t_path, a.preset)
     print(f"first stage-1 step, same batch and weights: loss {l32:.6g} (float32) vs {l16:.6g} (bfloat16 autocast), "
           f"relative difference {abs(l16 - l32) / abs(l32):.2e}")

@@ -69,6 +69,8 @@ CASES = [
     ("train --method ce --preset nope --out {tmp}/x", "unknown preset"),
     ("train --method ce --epochs 0 --out {tmp}/x", "--epochs"),
     ("train --method ce --batch-size 0 --out {tmp}/x", "--batch-size"),
+    ("train --method ce --augment-cycle -1 --out {tmp}/x", "--augment-cycle"),
+    ("train --method hnd --preset synthetic --cache-teacher --out {tmp}/x", "needs augment_cycle"),
     ("train --method hnd --preset synthetic --teacher {tmp}/missing.pt --out {tmp}/x", "does not exist"),
     ("eval --checkpoint {tmp}/missing", "does not exist"),
     ("eval --checkpoint {tmp}/binary.json", "binary.json"),
