@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bottlefit-epoch-ab")
     a = ap.parse_args(argv)
     a.work.mkdir(parents=True, exist_ok=True)
-    a.teacher = a.teacher or random_teacher(a.model, 10, a.work / f"random-{a.model}.pt")
+    a.teacher = (a.teacher or random_teacher(a.model, 10, a.work / f"random-{a.model}.pt")).resolve()
     sides = {"before": checkout(a.before, a.work / "before"), "after": ROOT}
     secs: dict[tuple[str, str], list[float]] = {}
     for r in range(a.rounds):
