@@ -194,7 +194,7 @@ def train_throughput(method: str, arch: str = "resnet18", split: str = "sp1", ch
     train, _ = preset_data(p, root, progress)
     cfg = config or TrainConfig(batch_size=p.batch_size, workers=p.workers)
     device = torch.device("cpu")
-    model.to(memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
+    model.to(memory_format=cfg.layout)
     step = StageStep(model, stage, prepare_teacher(t.eval(), arch, cfg, device), arch, cfg, device)   # as `fit` runs it
     set_train_mode(model, stage.train)
     batches = EpochBatches(len(train), p.batch_size, 0, 0)

@@ -381,6 +381,10 @@ class TrainConfig:
             raise ConfigError("cache_teacher needs augment_cycle >= 1: with fresh augmentations every epoch no teacher "
                               "output ever repeats, so the cache could never be used")
         if not self.cache_gb > 0: raise ConfigError(f"cache_gb must be > 0, got {self.cache_gb!r}")
+    @property
+    def layout(self) -> torch.memory_format:
+        "The memory format of weights and activations during training."
+        return torch.channels_last if self.channels_last else torch.contiguous_format
     def run_fields(self) -> dict:
         "The settings that change what a run computes (beyond rounding): part of its run description, so a resume checks them."
         return {k: getattr(self, k) for k in ("cpu_bf16", "augment_cycle") if getattr(self, k)}
@@ -462,7 +466,7 @@ class StageStep:
         self.runner = _Compiled(runner) if cfg.compile else runner
         self.scale = float(world) if stage.objective in SUMMED else 1.0
         self.amp, self.dtype = autocast_on(cfg, device), getattr(torch, cfg.dtype)
-        self.layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        self.layout = cfg.layout
         self.cache = TeacherCache(cfg.cache_gb) if cfg.cache_teacher and stage.objective != "ce" else None
     def targets(self, x, keys=None):
         "The teacher's part of the loss for batch `x` (None for CE), from the cache when all of `keys` are in it."
@@ -488,7 +492,7 @@ def prepare_teacher(teacher: nn.Module, arch: str | None, cfg: TrainConfig, devi
     "The frozen teacher as `fit` runs it: a copy on `device` as stages, BatchNorms folded (if asked), in the step's layout."
     t = teacher if isinstance(teacher, Staged) else _staged_teacher(teacher, arch)
     t = fold_batchnorms(t) if cfg.fold_frozen_bn else copy.deepcopy(t).eval().requires_grad_(False)
-    return t.to(device, getattr(torch, cfg.dtype), memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
+    return t.to(device, getattr(torch, cfg.dtype), memory_format=cfg.layout)
 
 # %% ../nbs/04_train.ipynb #19451f3b
 class Interrupted(BottleFitError):
@@ -507,9 +511,8 @@ def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Da
     if world > 1: dist.barrier()        # the others start once process 0 has checked and created the folder
     state = folder.load(device)
     dtype = getattr(torch, cfg.dtype)
-    layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model.to(device, dtype)
-    model.to(memory_format=layout)
+    model.to(memory_format=cfg.layout)
     if world > 1: sync_batchnorm(model, device)
     if state is not None:
         folder.restore(model, state)

@@ -160,7 +160,7 @@ def project_step(row: Row, teacher, student, overrides: dict):
     cfg = TrainConfig(device="cpu", progress=False, **overrides)
     device, stage = torch.device("cpu"), stage_of(row)
     student.to(device, getattr(torch, cfg.dtype))                       # as `fit` sets the model up
-    student.to(memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
+    student.to(memory_format=cfg.layout)
     step = StageStep(student, stage, prepare_teacher(teacher, row.arch, cfg, device), row.arch, cfg, device)
     set_train_mode(student, stage.train)
     return lambda x, y: float(step(x, y))

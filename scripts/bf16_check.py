@@ -40,7 +40,7 @@ def first_losses(teacher_path: Path, preset: str) -> tuple[float, float]:
         run = build_run("bottlefit-kd", "resnet18", "sp1", 3, preset, teacher_path, progress=False, seed=0)
         cfg = TrainConfig(cpu_bf16=bf16)
         dev = torch.device("cpu")
-        run.model.to(memory_format=torch.channels_last)
+        run.model.to(memory_format=cfg.layout)
         step = StageStep(run.model, run.stages[0], prepare_teacher(run.teacher, "resnet18", cfg, dev), "resnet18", cfg, dev)
         set_train_mode(run.model, run.stages[0].train)
         x, y = next(iter(DataLoader(run.train, batch_size=get_preset(preset).batch_size)))
