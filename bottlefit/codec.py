@@ -12,9 +12,9 @@ import torch
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['MAGIC', 'VERSION', 'CODECS', 'MAX_DIM', 'MAX_ELEMENTS', 'MAX_RANS_ELEMENTS', 'MAX_SCALE', 'JPEG_QUALITIES',
-           'Quantized', 'quantize', 'dequantize', 'fake_quantize', 'CodecError', 'header_size', 'SymbolModel',
-           'empirical_entropy', 'rans_encode', 'rans_decode', 'encode', 'decode', 'jpeg_size', 'codec_report']
+__all__ = ['MAGIC', 'VERSION', 'MAX_DIM', 'MAX_ELEMENTS', 'MAX_RANS_ELEMENTS', 'MAX_SCALE', 'JPEG_QUALITIES', 'Quantized',
+           'quantize', 'dequantize', 'fake_quantize', 'CodecError', 'header_size', 'SymbolModel', 'empirical_entropy',
+           'rans_encode', 'rans_decode', 'encode', 'decode', 'jpeg_size', 'codec_report']
 
 # %% ../nbs/06_codec.ipynb #f49d722b
 @dataclass
@@ -48,7 +48,7 @@ def fake_quantize(x: torch.Tensor, bits: int = 8) -> torch.Tensor:
     "Quantize and dequantize: what the edge server sees after BQ (used to evaluate accuracy with BQ)."
     return dequantize(quantize(x, bits)).to(x.dtype)
 
-# %% ../nbs/06_codec.ipynb #b423d90d
+# %% ../nbs/06_codec.ipynb #e9b3cd44
 import hashlib
 import io
 import lzma
@@ -59,13 +59,12 @@ import zlib
 
 import numpy as np
 
-from .core import BottleFitError
+from .core import CODECS, BottleFitError
 
 class CodecError(BottleFitError, ValueError):
     "A frame is malformed, inconsistent, hostile or from an unknown codec; the message says which check failed."
 
 MAGIC, VERSION = b"BF", 1
-CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma", "bq8-rans")
 MAX_DIM = 65535                 # a dimension is a uint16 in the header
 MAX_ELEMENTS = 1 << 18          # 262,144 elements, 1 MiB as float32: 26x the largest bottleneck of the paper
 MAX_RANS_ELEMENTS = 1 << 16     # the rANS decoder is a Python loop: about 0.2 us per symbol

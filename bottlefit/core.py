@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'CACHE_ENV', 'BottleFitError', 'ConfigError', 'DataError', 'one_line', 'project_root', 'data_root',
-           'cache_dir', 'current_umask', 'atomic_path', 'atomic_leftovers', 'remove_atomic_leftovers',
+__all__ = ['DATA_ENV', 'CACHE_ENV', 'METHODS', 'CODECS', 'BottleFitError', 'ConfigError', 'DataError', 'one_line', 'project_root',
+           'data_root', 'cache_dir', 'current_umask', 'atomic_path', 'atomic_leftovers', 'remove_atomic_leftovers',
            'atomic_write_bytes', 'atomic_write_json']
 
 # %% ../nbs/00_core.ipynb #1458849f
@@ -35,9 +35,13 @@ def one_line(text, limit: int = 300) -> str:
     s = " ".join(str(text).split())
     return s if len(s) <= limit else s[:limit - 1] + "…"
 
-# %% ../nbs/00_core.ipynb #43902579
+# %% ../nbs/00_core.ipynb #e30265c6
 DATA_ENV = "BOTTLEFIT_DATA"
 CACHE_ENV = "BOTTLEFIT_CACHE"
+# Names shared by light modules (the system model, the results layer) and heavy ones (methods, codec), kept here so
+# that reading results never has to import PyTorch.
+METHODS = ("ce", "kd", "hnd", "bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd", "autoencoder", "teacher")
+CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma", "bq8-rans")
 
 def project_root() -> Path | None:
     "The source checkout this package was imported from, or None for an installed wheel."
