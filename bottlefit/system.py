@@ -23,16 +23,22 @@ __all__ = ['LINK_KINDS', 'PAPER_LOCAL_DELAYS', 'PAPER_DEVICE_LABELS', 'DEVICE_PO
            'device_profile', 'edge_profile', 'implied_jpeg_bytes', 'Timings', 'Scenario', 'evaluate_scenario',
            'approach_label', 'approaches', 'evaluate_approaches', 'check_candidates', 'pareto_front', 'plan']
 
-# %% ../nbs/07_system.ipynb #eff3bc17
-def summarize(samples) -> dict:
-    "Mean, 95% CI of the mean, and percentiles of `samples`."
+# %% ../nbs/07_system.ipynb #578307db
+def summarize(samples, resamples: int = 200, bootstrap_below: int = 5000) -> dict:
+    "Mean, 95% CI of the mean (bootstrap up to `bootstrap_below` samples, else normal), and percentiles of `samples`."
     x = np.asarray(samples, dtype=np.float64).ravel()
     if x.size == 0: raise ConfigError("no samples to summarize")
-    half = 1.96 * x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else 0.0
-    return dict(mean=float(x.mean()), ci95=(float(x.mean() - half), float(x.mean() + half)), p5=float(np.percentile(x, 5)),
+    if x.size == 1 or np.ptp(x) == 0: ci = (float(x.mean()), float(x.mean()))
+    elif 0 < resamples and x.size <= bootstrap_below:
+        means = x[np.random.default_rng(0).integers(0, x.size, (resamples, x.size))].mean(1)
+        ci = tuple(float(v) for v in np.percentile(means, [2.5, 97.5]))
+    else:
+        half = 1.96 * x.std(ddof=1) / math.sqrt(x.size)
+        ci = (float(x.mean() - half), float(x.mean() + half))
+    return dict(mean=float(x.mean()), ci95=ci, p5=float(np.percentile(x, 5)),
                 p50=float(np.percentile(x, 50)), p95=float(np.percentile(x, 95)), n=int(x.size))
 
-# %% ../nbs/07_system.ipynb #cf03b79b
+# %% ../nbs/07_system.ipynb #44ba547d
 @dataclass
 class Link:
     """A network link as samples of uplink rate (bit/s) and one-way latency (s). With `series` (throughput traces at 1 s
@@ -42,16 +48,21 @@ class Link:
     latency_s: np.ndarray | float = 0.0
     overhead_bytes: int = 40
     series: list | None = None
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     def __post_init__(self):
         self.rates_bps = np.asarray(self.rates_bps, dtype=np.float64).ravel()
         if self.rates_bps.size == 0 or not (self.rates_bps > 0).all(): raise ConfigError(f"link {self.name}: rates must be > 0")
         self.latency_s = np.asarray(self.latency_s, dtype=np.float64)
     def transfer_time(self, nbytes: float) -> np.ndarray:
-        "Samples of the time to send `nbytes` and get the (small) answer back."
+        "Samples of the time to send `nbytes` and get the (small) answer back (remembered per size: a trace drains the same way twice)."
+        if nbytes in self._memo: return self._memo[nbytes]
         bits = 8.0 * (nbytes + self.overhead_bytes)
         lat = 2 * self.latency_s
-        if self.series is None: return lat + bits / self.rates_bps
-        return np.concatenate([drain_times(*(s if isinstance(s, tuple) else (s,)), bits=bits) for s in self.series]) + float(np.mean(lat))
+        if self.series is None: out = lat + bits / self.rates_bps
+        else: out = np.concatenate([drain_times(*(s if isinstance(s, tuple) else (s,)), bits=bits) for s in self.series]) + float(np.mean(lat))
+        out.flags.writeable = False
+        self._memo[nbytes] = out
+        return out
     @property
     def mean_rate_bps(self) -> float: return float(self.rates_bps.mean())
     @property
@@ -380,7 +391,7 @@ class Timings:
         "Recorded times of the whole models at `size` px: what a device profile is fitted on."
         return {a: np.asarray(t["here_s"]) for (a, s), t in self.teachers.items() if s == size}
 
-# %% ../nbs/07_system.ipynb #c9a836c5
+# %% ../nbs/07_system.ipynb #729011f7
 @dataclass
 class Scenario:
     "What runs on the device (None: nothing), the bytes uploaded, what runs on the edge (None: nothing)."
@@ -390,15 +401,17 @@ class Scenario:
     edge: Workload | None
     accuracy: float | None = None
 
-def evaluate_scenario(sc: Scenario, device: Processor, link, edge: Processor, samples: bool = False) -> dict:
-    "Delay and device-energy distributions of `sc` on `device` over `link` with `edge`; `sources` says where each part comes from."
+def evaluate_scenario(sc: Scenario, device: Processor, link, edge: Processor, samples: bool = False, resamples: int = 200) -> dict:
+    """Delay and device-energy distributions of `sc` on `device` over `link` with `edge`; `sources` says where each part comes from.
+    `resamples`: bootstrap resamples of each confidence interval (0: normal approximation, for callers that need only means)."""
+    stats = lambda x: summarize(x, resamples)
     dh, hsrc = device.time(sc.device) if sc.device is not None else (np.zeros(1), "none")
     dt, tsrc = edge.time(sc.edge) if sc.edge is not None else (np.zeros(1), "none")
     dn = link.transfer_time(sc.upload_bytes) if sc.upload_bytes > 0 else np.zeros(1)
     total = (dh[:, None, None] + dn[None, :, None] + dt[None, None, :]).ravel()
     energy = (device.power(sc.device) * dh[:, None] + device.p_tx(link.name) * dn[None, :]).ravel()
     out = dict(scenario=sc.name, device=device.name, edge=edge.name, link=link.name, upload_bytes=sc.upload_bytes, accuracy=sc.accuracy,
-               d_head=summarize(dh), d_net=summarize(dn), d_tail=summarize(dt), delay=summarize(total), energy_j=summarize(energy),
+               d_head=stats(dh), d_net=stats(dn), d_tail=stats(dt), delay=stats(total), energy_j=stats(energy),
                avg_power_w=float(energy.mean() / total.mean()) if total.mean() > 0 else 0.0, sources=dict(head=hsrc, tail=tsrc))
     if samples:     # the draws themselves; power: energy over the whole inference, per draw
         out["samples"] = dict(delay_s=total, energy_j=energy, power_w=np.divide(energy, (dh[:, None] + dn[None, :] + dt.mean()).ravel()))
@@ -441,7 +454,7 @@ def evaluate_approaches(t: Timings, archs: Sequence[str], device: Processor, edg
                 rows.append(row)
     return rows
 
-# %% ../nbs/07_system.ipynb #79bf6235
+# %% ../nbs/07_system.ipynb #88dbed43
 PLAN_KEYS = {"arch": str, "split": str, "channels": int, "codec": str, "top1": (int, float), "bytes": (int, float)}
 
 def check_candidates(records) -> list[dict]:
@@ -484,7 +497,7 @@ def plan(candidates: Sequence[dict], timings: Timings | None, device: Processor,
             head, tail = timings.head(*key, size), timings.tail(*key, size)
             if head.macs is None and r.get("head_macs"): head.macs, tail.macs = r["head_macs"], r.get("tail_macs")
         res = evaluate_scenario(Scenario(f"{r['arch']} {r['split']} C={r['channels']} {r['codec']}", head, r["bytes"], tail, r["top1"]),
-                                device, link, edge)
+                                device, link, edge, resamples=0)
         scored.append({**r, "delay_s": res["delay"]["mean"], "energy_j": res["energy_j"]["mean"], "head_source": res["sources"]["head"]})
     ok = [s for s in scored if s["top1"] >= min_accuracy]
     if not ok: raise ConfigError(f"no candidate reaches top-1 {min_accuracy:.3f}; the best has {max(r['top1'] for r in cands):.3f}")

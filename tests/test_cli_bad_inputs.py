@@ -2,7 +2,7 @@
 
 The table runs in-process (`bottlefit.cli.main`, one torch import for all cases); a few cases also run as a user types
 them (`python -m bottlefit ...` in a fresh process). Nothing here depends on timing: every case is refused before
-any model is timed or trained.
+any model is timed or trained (`latency` and `plan` price recorded timings, the committed data/results/cpu).
 """
 import contextlib
 import io
@@ -42,6 +42,9 @@ def ws(tmp_path_factory):
     (tmp / "binary.json").write_bytes(bytes(range(256)) * 4)
     (tmp / "empty.json").write_text("[{}]")
     (tmp / "nan.json").write_text('[{"arch": "resnet18", "split": "sp1", "channels": 3, "codec": "bq8", "top1": NaN, "bytes": 10}]')
+    (tmp / "object.json").write_text('{"arch": "resnet18", "split": "sp1", "channels": 3, "codec": "bq8", "top1": 0.5, "bytes": 10}')
+    (tmp / "record.json").write_text('{"record_version": 1, "name": "system", "job": {"method": "system"}}')
+    (tmp / "untimed.json").write_text('[{"arch": "resnet50", "split": "sp1", "channels": 3, "codec": "bq8", "top1": 0.7, "bytes": 2543}]')
     (tmp / "dir").mkdir()
     busy = socket.socket(); busy.bind(("127.0.0.1", 0)); busy.listen()
     free = socket.socket(); free.bind(("127.0.0.1", 0)); closed_port = free.getsockname()[1]; free.close()
@@ -81,23 +84,56 @@ CASES = [
     ("codec-report --checkpoint {tmp}/missing", "does not exist"),
     ("codec-report --checkpoint {run} --images 0", "--images"),
     ("latency --input-size 7", "too small"),
+    ("latency --input-size 100", "bottlefit measure --model resnet152 --split none --input-size 100"),
     ("latency --codec nope", "invalid choice"),
     ("latency --device nope", "invalid choice"),
+    ("latency --edge nope", "invalid choice"),
+    ("latency --offload-bytes -1", "--offload-bytes"),
+    ("latency --offload-bytes 0", "--offload-bytes"),
     ("latency --jpeg-bytes -1", "--jpeg-bytes"),
-    ("latency --repeats 0", "--repeats"),
+    ("latency --channels 0", "--channels"),
+    ("latency --repeats 5", "unrecognized arguments"),
     ("latency --link nope", "unknown link"),
-    ("plan --records {tmp}/dir --link 10mbps", "is a folder"),
+    ("latency --link 10mbps:3", "take a ':' part"),
+    ("latency --link 10mbps --channels 5", "bottlefit measure --model resnet152 --split sp1 --channels 5"),
+    ("latency --link 10mbps --model resnet50", "bottlefit measure --model resnet50 --split none"),
+    ("latency --link 10mbps --results {tmp}/dir", "bottlefit measure"),
+    ("latency --link 10mbps --results {tmp}/missing", "no results folder"),
+    ("latency --link 10mbps --timings {tmp}/missing.json", "not a readable timings file"),
+    ("latency --link 10mbps --timings {tmp}/binary.json", "not a readable timings file"),
+    ("measure --repeats 0", "--repeats"),
+    ("measure --channels 0", "--channels"),
+    ("measure --model vgg", "unknown backbone"),
+    ("measure --input-size 7", "too small"),
+    ("measure --split none --channels 3", "--split none"),
+    ("measure --out {tmp}/binary.json", "not a timings file"),
+    ("measure --out {tmp}/empty.json", "not a timings file"),
+    ("measure --out {tmp}/dir", "is a folder"),
+    ("plan --records {tmp}/dir --link 10mbps", "no results records"),
+    ("plan --records {tmp}/missing --link 10mbps", "no results folder"),
     ("plan --records {tmp}/missing.json --link 10mbps", "does not exist"),
     ("plan --records {tmp}/binary.json --link 10mbps", "not a readable JSON"),
+    ("plan --records {tmp}/object.json --link 10mbps", "holds an object, not a list"),
+    ("plan --records {tmp}/record.json --link 10mbps", "give its folder"),
     ("plan --records {tmp}/empty.json --link 10mbps", "lacks arch"),
     ("plan --records {tmp}/nan.json --link 10mbps", "NaN"),
+    ("plan --records {tmp}/untimed.json --link 10mbps", "bottlefit measure --model resnet50 --split sp1 --channels 3"),
+    ("plan --records cpu --link 10mbps --min-accuracy 0.99", "no candidate reaches top-1"),
+    ("plan --records cpu --link 10mbps --edge nope", "invalid choice"),
+    ("plan --records cpu --link 10mbps --device nope", "invalid choice"),
+    ("plan --records cpu --link 10mbps --timings {tmp}/binary.json", "not a readable timings file"),
+    ("plan --records cpu --link 10mbps:3", "take a ':' part"),
+    ("plan --records cpu --link lora:0", "> 0 kHz"),
     ("plan --records {tmp}/empty.json --level 0", "--level"),
     ("plan --records {tmp}/empty.json --level -1", "--level"),
-    ("plan --records {tmp}/empty.json --link 10mbps --level 2", "1 levels"),
+    ("plan --records {tmp}/empty.json --link 10mbps --level 2", "levels 1..1"),
+    ("plan --records {tmp}/empty.json --link lora:500 --level 2", "drop --level"),
     ("plan --records {tmp}/empty.json --min-accuracy 70", "fraction"),
     ("plan --runs {tmp}/dir --objective speed", "invalid choice"),
     ("plan --runs {tmp}/dir --link 10mbps", "no finished"),
+    ("plan --runs {tmp} --link 10mbps", "bottlefit measure --model resnet18 --split sp1 --channels 2"),
     ("plan --link 10mbps", "exactly one"),
+    ("plan --records cpu --runs {tmp} --link 10mbps", "exactly one"),
     ("serve --checkpoint {run} --port {busy}", "in use"),
     ("serve --checkpoint {run} --port 70000", "0..65535"),
     ("serve --checkpoint {run} --port -1", "0..65535"),
@@ -172,3 +208,14 @@ def test_outputs_respect_the_umask(ws):
     mode = (Path(ws["run"]) / "run.json").stat().st_mode & 0o777
     old = os.umask(0); os.umask(old)
     assert mode == 0o666 & ~old, oct(mode)
+
+
+@pytest.mark.parametrize("link", ["10mbps", "lte:9"])
+def test_plan_on_the_committed_results(link):
+    "`plan` on a fresh clone: the committed cpu results, no run folders, as a user types it."
+    from bottlefit.core import data_root
+    if ":" in link and not (data_root() / "traces").is_dir(): pytest.skip("no network traces under the data root")
+    r = subprocess.run([sys.executable, "-m", "bottlefit", "plan", "--records", "data/results/cpu", "--device", "jetson_nano",
+                        "--link", link, "--min-accuracy", "0.5"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert "\nbest: " in r.stdout and "* = on the Pareto front" in r.stdout, r.stdout
