@@ -1,0 +1,44 @@
+"""The import picture of the package: the cost model and the results layer stand on their own, and only the command
+line reaches for the figures. Checked on the source (every import, also those inside functions) and in a fresh process."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[1] / "bottlefit"
+
+
+def bottlefit_imports(module: str) -> set[str]:
+    "Every bottlefit module that `module` imports anywhere in its source."
+    tree = ast.parse((PKG / f"{module}.py").read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1: out.add(node.module or "")
+            elif (node.module or "").startswith("bottlefit."): out.add(node.module.split(".", 1)[1])
+        elif isinstance(node, ast.Import):
+            out |= {a.name.split(".", 1)[1] for a in node.names if a.name.startswith("bottlefit.")}
+    return out - {""}
+
+
+MODULES = sorted(p.stem for p in PKG.glob("*.py") if not p.stem.startswith("_"))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_only_the_cli_imports_figures(module):
+    if module in ("cli", "figures"): return
+    assert "figures" not in bottlefit_imports(module), f"bottlefit.{module} imports bottlefit.figures"
+
+
+def test_system_model_imports_no_model_code():
+    assert bottlefit_imports("system") <= {"core"}, bottlefit_imports("system")
+    assert bottlefit_imports("results") - {"study"} <= {"core", "system"}, bottlefit_imports("results")
+
+
+@pytest.mark.parametrize("module", ["system", "results", "explore"])
+def test_light_modules_do_not_load_torch(module):
+    code = f"import sys, bottlefit.{module}; assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))[:5]"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
