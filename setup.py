@@ -26,6 +26,7 @@ setuptools.setup(
     ],
     project_urls={"Source": cfg["git_url"]},
     packages=setuptools.find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
+    package_data={cfg["lib_path"]: ["cards.json"]},      # the recorded model cards (models.write_card_table)
     python_requires=">=" + cfg["min_python"],
     install_requires=cfg["requirements"].split(),
     extras_require={"dev": cfg["dev_requirements"].split()},

@@ -121,11 +121,27 @@ def _io(p, data: bool = True, as_json: bool = True):
     if data: p.add_argument("--data", default=None, help=f"data root (default ${DATA_ENV} or the project's data/)")
     if as_json: p.add_argument("--json", action="store_true", help="print JSON")
 
-# %% ../nbs/10_cli.ipynb #b0f25bb5
+# %% ../nbs/10_cli.ipynb #63e61149
+def _recorded_cards() -> dict | None:
+    "The package's recorded card table (`models.write_card_table`), read without importing PyTorch; None if absent."
+    from importlib.util import find_spec
+    from pathlib import Path
+    path = Path(find_spec("bottlefit").origin).with_name("cards.json")
+    try: return json.loads(path.read_text())
+    except (OSError, ValueError): return None
+
+def _card(table: dict | None, arch: str, split: str, channels: int, input_size: int, num_classes: int) -> dict | None:
+    "A recorded card, or None when the table does not hold that design at that size and class count."
+    if table is None or (input_size, num_classes) != (table["input_size"], table["num_classes"]): return None
+    rows = table["local"] if split == "none" else table["bottleneck"]
+    return next((r for r in rows if r["arch"] == arch and r["split"] == split and (split == "none" or r["channels"] == channels)), None)
+
 def cmd_info(a) -> int:
-    from bottlefit.models import model_card, teacher_card
-    card = teacher_card(a.model, a.input_size, a.num_classes) if a.split == "none" else \
-        model_card(a.model, a.split, a.channels, a.input_size, num_classes=a.num_classes).to_dict()
+    card = _card(_recorded_cards(), a.model, a.split, a.channels, a.input_size, a.num_classes)
+    if card is None:                  # not recorded: count it (and check the arguments) with the model code
+        from bottlefit.models import model_card, teacher_card
+        card = teacher_card(a.model, a.input_size, a.num_classes) if a.split == "none" else \
+            model_card(a.model, a.split, a.channels, a.input_size, num_classes=a.num_classes).to_dict()
     print(json.dumps(card, indent=2) if a.json else format_card(card))
     return 0
 
@@ -133,10 +149,17 @@ CARD_COLS = ("arch", "split", "channels", "bottleneck_shape", "bytes_uint8", "he
              "tail_params", "tail_macs", "teacher_macs")
 
 def cmd_cards(a) -> int:
-    from bottlefit.models import BOTTLENECK_ARCHS, SPLITS, TEACHERS, model_card, teacher_card
-    rows = [model_card(arch, sp, c, a.input_size).to_dict() for arch in BOTTLENECK_ARCHS
-            for sp in SPLITS[arch] for c in a.channels]
-    local = [teacher_card(arch, a.input_size) for arch in TEACHERS]
+    table = _recorded_cards()
+    if table is not None and a.input_size == table["input_size"] and set(a.channels) <= set(table["channels"]):
+        rows = [r for c in a.channels for r in table["bottleneck"] if r["channels"] == c]
+        order = {(r["arch"], r["split"]): i for i, r in enumerate(table["bottleneck"])}
+        rows.sort(key=lambda r: (order[(r["arch"], r["split"])], a.channels.index(r["channels"])))
+        local = table["local"]
+    else:
+        from bottlefit.models import BOTTLENECK_ARCHS, SPLITS, TEACHERS, model_card, teacher_card
+        rows = [model_card(arch, sp, c, a.input_size).to_dict() for arch in BOTTLENECK_ARCHS
+                for sp in SPLITS[arch] for c in a.channels]
+        local = [teacher_card(arch, a.input_size) for arch in TEACHERS]
     if a.json: print(json.dumps({"bottleneck": rows, "local": local}, indent=2))
     else:
         print(f"Bottleneck-injected models at {a.input_size}x{a.input_size} (bytes: 8-bit codes, payload only)\n")

@@ -6,22 +6,26 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 import torchvision.models as tvm
 from torch import nn
+from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'MAX_INPUT_SIZE', 'last_linear', 'load_state_dict_file', 'teacher', 'Staged',
-           'teacher_stages', 'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder', 'BottleneckModel', 'check_size',
-           'check_input_size', 'bottleneck_model', 'split', 'ModelCard', 'count_params', 'count_macs', 'model_card',
-           'teacher_card']
+__all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'MAX_INPUT_SIZE', 'CARD_CHANNELS', 'last_linear', 'load_state_dict_file',
+           'teacher', 'Staged', 'teacher_stages', 'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder',
+           'BottleneckModel', 'check_size', 'check_input_size', 'bottleneck_model', 'split', 'ModelCard',
+           'count_params', 'count_macs', 'model_card', 'teacher_card', 'card_table', 'card_table_path',
+           'write_card_table']
 
 # %% ../nbs/02_models.ipynb #6fb1b611
 _TEACHERS = {
@@ -54,11 +58,15 @@ def load_state_dict_file(path: str | Path) -> dict:
     return sd
 
 # %% ../nbs/02_models.ipynb #7ac7c523
+def _check_num_classes(num_classes) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ConfigError(f"num_classes must be an integer >= 1 (1000 for ImageNet, 10 for Imagenette), got {num_classes!r}")
+    return num_classes
+
 def teacher(arch: str, weights: str | Path | None = None, keep_classes=None, num_classes: int = 1000) -> nn.Module:
     "A torchvision `arch` with `weights` (None, a weights-enum name such as 'DEFAULT', or a state_dict file)."
     builder, enum = _TEACHERS[_check_arch(arch)]
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ConfigError(f"num_classes must be an integer >= 1 (1000 for ImageNet, 10 for Imagenette), got {num_classes!r}")
+    _check_num_classes(num_classes)
     if weights is None: model = builder(weights=None, num_classes=num_classes)
     elif isinstance(weights, str) and not Path(weights).suffix and (weights == "DEFAULT" or weights in enum.__members__):
         w = enum.DEFAULT if weights == "DEFAULT" else enum[weights]
@@ -220,16 +228,17 @@ def bottleneck_model(arch: str, split: str = "sp1", channels: int = 3, weights=N
     "Inject a `channels`-wide bottleneck at `split` into `arch` (teacher weights as in `teacher`)."
     arch, split, channels = _check_design(arch, split, channels)
     t = teacher_model if teacher_model is not None else teacher(arch, weights, keep_classes, num_classes)
+    take = copy.deepcopy if teacher_model is not None else (lambda m: m)   # a caller's teacher stays intact; ours is used up
     stages = teacher_stages(arch, t)
     width = t.layer3[0].conv1.in_channels if arch.startswith("resnet") else 256   # what the kept layers take in
     if split == "ae":   # Sec. IV-C baseline: the unmodified teacher with an autoencoder after its 2nd block
         ae_enc, dec = autoencoder(width, channels)
         _init_new_layers(ae_enc, dec)
-        enc = nn.Sequential(OrderedDict(backbone=copy.deepcopy(stages.stem), ae=ae_enc))
+        enc = nn.Sequential(OrderedDict(backbone=take(stages.stem), ae=ae_enc))
     else:
         enc, dec = {"sp1": resnet_sp1, "sp2": resnet_sp2}[split](channels, width) if arch.startswith("resnet") else densenet_sp1(channels)
         _init_new_layers(enc, dec)
-    kept = OrderedDict((n, copy.deepcopy(m)) for n, m in stages.named_children() if n != "stem")
+    kept = OrderedDict((n, take(m)) for n, m in stages.named_children() if n != "stem")
     model = BottleneckModel(enc, Staged(OrderedDict(decoder=dec, **kept)), arch, split, channels)
     check_input_size(model, stages, input_size)
     return model
@@ -270,24 +279,74 @@ def count_macs(m: nn.Module, x: torch.Tensor) -> tuple[int, torch.Tensor]:
     return fc.get_total_flops() // 2, y
 
 # %% ../nbs/02_models.ipynb #f6cf2bed
+_META = torch.device("meta")     # tensors with a shape and no data: building and "running" a model costs next to nothing
+_FILLS = {torch.Tensor.normal_, torch.Tensor.uniform_, *(f for n, f in vars(nn.init).items() if n.endswith("_") and n[0] != "_")}
+
+class _MetaShortcuts(TorchFunctionMode):
+    "On meta tensors, skip two ops with slow Python meta kernels: weight init (nothing to fill), batch norm (same shape, no MACs)."
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        x = args[0] if args else (kwargs or {}).get("tensor")     # nn.init passes the tensor by keyword
+        if isinstance(x, torch.Tensor) and x.is_meta:
+            if func in _FILLS: return x
+            if func is F.batch_norm: return torch.empty_like(x)
+        return func(*args, **(kwargs or {}))
+
+def _meta_copy(m: nn.Module) -> nn.Module:
+    "A copy of `m` whose parameters and buffers are meta tensors of the same shapes (no data copied; `m` untouched)."
+    memo = {}
+    for t in (*m.parameters(), *m.buffers()):
+        meta = torch.empty_like(t, device=_META)
+        memo[id(t)] = nn.Parameter(meta, t.requires_grad) if isinstance(t, nn.Parameter) else meta
+    return copy.deepcopy(m, memo)
+
+def _meta_images(input_size: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return torch.empty(1, 3, input_size, input_size, device=_META, dtype=dtype)
+
+@functools.lru_cache(maxsize=None, typed=True)
+def _teacher_cost(arch: str, input_size: int, num_classes: int) -> tuple[int, int]:
+    "Parameters and MACs of the unsplit `arch`, counted once per process (`cards` asks for each teacher many times)."
+    with _MetaShortcuts():
+        with _META: t = teacher(arch, num_classes=num_classes)
+        return count_params(t), count_macs(t, _meta_images(input_size))[0]
+
 def model_card(arch: str, split: str = "sp1", channels: int = 3, input_size: int = 224,
                model: BottleneckModel | None = None, num_classes: int = 1000) -> ModelCard:
     "Model card of `arch` with a `channels`-wide bottleneck at `split`, for `input_size` x `input_size` inputs."
-    t = teacher(arch, num_classes=num_classes)
-    model = model or bottleneck_model(arch, split, channels, input_size=input_size, teacher_model=t)
-    head, tail = model.encoder, model.tail   # what split(model) returns (`split` is the argument here)
-    x = torch.zeros(1, 3, input_size, input_size)
-    head_macs, z = count_macs(head, x)
-    tail_macs, _ = count_macs(tail, z)
-    t_macs, _ = count_macs(t, x)
+    with _MetaShortcuts():
+        if model is None:
+            with _META: model = bottleneck_model(arch, split, channels, input_size=input_size, num_classes=num_classes)
+        else: model = _meta_copy(model)
+        head, tail = model.encoder, model.tail   # what split(model) returns (`split` is the argument here)
+        head_macs, z = count_macs(head, _meta_images(input_size, next(model.parameters()).dtype))
+        tail_macs, _ = count_macs(tail, z)
+    t_params, t_macs = _teacher_cost(_check_arch(arch), input_size, _check_num_classes(num_classes))
     n = z[0].numel()
     return ModelCard(arch, model.split, model.channels, input_size, list(z.shape[1:]), n, 4 * n, n,
-                     count_params(head), count_params(tail), head_macs, tail_macs, count_params(t), t_macs)
+                     count_params(head), count_params(tail), head_macs, tail_macs, t_params, t_macs)
 
 def teacher_card(arch: str, input_size: int = 224, num_classes: int = 1000) -> dict:
     "Parameters and MACs of the unsplit `arch` (local computing), and the bytes of its raw uint8 input."
     check_size(input_size, arch)
-    t = teacher(arch, num_classes=num_classes)
-    macs, _ = count_macs(t, torch.zeros(1, 3, input_size, input_size))
-    return dict(arch=arch, split="none", input_size=input_size, params=count_params(t), macs=macs,
+    params, macs = _teacher_cost(_check_arch(arch), input_size, _check_num_classes(num_classes))
+    return dict(arch=arch, split="none", input_size=input_size, params=params, macs=macs,
                 input_bytes_uint8=3 * input_size * input_size)
+
+# %% ../nbs/02_models.ipynb #4849c0fa
+CARD_CHANNELS = tuple(range(1, 13))
+
+def card_table(input_size: int = 224, channels=CARD_CHANNELS) -> dict:
+    "The recorded card table: every design's card at `channels` and every teacher's, at `input_size` with 1000 classes."
+    return dict(input_size=input_size, num_classes=1000, channels=list(channels),
+                bottleneck=[model_card(a, sp, c, input_size).to_dict() for a in BOTTLENECK_ARCHS for sp in SPLITS[a] for c in channels],
+                local=[teacher_card(a, input_size) for a in TEACHERS])
+
+def card_table_path() -> Path:
+    "Where the package keeps its recorded card table."
+    return Path(__file__).resolve().with_name("cards.json")
+
+def write_card_table(path: str | Path | None = None) -> Path:
+    "Record `card_table()` (atomically) at `path`, by default the package's own table."
+    from bottlefit.core import atomic_write_json
+    path = Path(path) if path else card_table_path()
+    atomic_write_json(path, card_table())
+    return path
