@@ -918,7 +918,7 @@ def _study_commands(sub):
     _io(s, as_json=False)
     s.set_defaults(func=cmd_study)
     f = sub.add_parser("figures", help="regenerate every table and figure of the paper from a preset's results records",
-                       description="Execute the papermill notebooks of nbs/figures/ (Tables I-II, Figs. 5-7, 9-13, claims, "
+                       description="Execute the papermill notebooks of nbs/figures/ (Tables I-II, Figs. 5-7, 9-13, the Pareto front, claims, "
                                    "explorer) on data/results/<preset>/ and write figures/<preset>/.")
     _preset_results(f, "notebooks")
     f.add_argument("--out", default=None, help="output folder (default figures/<preset>)")
