@@ -134,7 +134,7 @@ def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in d.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
-# %% ../nbs/11_figures.ipynb #460baba8
+# %% ../nbs/11_figures.ipynb #86f88f42
 def tradeoff_points(df: pd.DataFrame, arch: str, series: tuple = ("sp1", "sp1-bq8", "baseline", "jpeg")) -> pd.DataFrame:
     "Points (series, channels or quality, bytes, top1 %) of the accuracy-vs-bytes figures for backbone `arch`."
     pts = []
@@ -151,6 +151,11 @@ def tradeoff_points(df: pd.DataFrame, arch: str, series: tuple = ("sp1", "sp1-bq
         for c in sorted(df[df.method.isin(BASELINES) & (df.arch == arch)].channels.unique()):
             m, t = best_baseline(df, arch, int(c))
             add("Best baseline (Table I)", int(c), df[(df.method == m) & (df.arch == arch) & (df.channels == c)].bytes_fp32.iloc[0], t)
+    if "baseline-bq8" in series:         # the same baseline model, sent with 8-bit BQ like the others
+        for c in sorted(df[df.method.isin(BASELINES) & (df.arch == arch)].channels.unique()):
+            m, _ = best_baseline(df, arch, int(c))
+            r = df[(df.method == m) & (df.arch == arch) & (df.channels == c) & (df.split == "sp1")].iloc[0]
+            add("Best baseline (Table I) + BQ", int(c), r.bytes_bq8, r.top1_bq8)
     return pd.DataFrame(pts)
 
 def jpeg_curve(records: dict, arch: str) -> pd.DataFrame:
@@ -160,10 +165,11 @@ def jpeg_curve(records: dict, arch: str) -> pd.DataFrame:
     return pd.DataFrame([dict(series="Original model, JPEG input", key=int(q), bytes=v["bytes"], top1=_pct(v["top1"]))
                          for q, v in sorted(r["jpeg"].items(), key=lambda kv: int(kv[0]))])
 
-# %% ../nbs/11_figures.ipynb #f8b01464
+# %% ../nbs/11_figures.ipynb #ea62dcd9
 SERIES_STYLE = {"BottleFit FT(FE), float32": ("tab:blue", "o", ":"), "BottleFit FT(FE) + BQ": ("tab:blue", "o", "-"),
                 "BottleFit SP2 + BQ": ("tab:green", "s", "-"), "Autoencoder + BQ": ("tab:red", "^", "none"),
-                "Best baseline (Table I)": ("tab:gray", "D", "--"), "Original model, JPEG input": ("tab:orange", "x", "-")}
+                "Best baseline (Table I)": ("tab:gray", "D", "--"), "Best baseline (Table I) + BQ": ("tab:gray", "D", "-."),
+                "Original model, JPEG input": ("tab:orange", "x", "-")}
 
 def _plain_log_axis(axis):
     "Label a log axis with plain numbers (1,000 rather than 10^3) at 1-2-5 steps, so even a one-decade range has labels."

@@ -28,8 +28,9 @@ from .results import RECORD_VERSION, default_results, job_name, load_records, re
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['GRIDS', 'PAPER_SYSTEM_CHANNELS', 'Grid', 'Job', 'study_grid', 'provenance', 'raw_image', 'raw_images', 'JpegImages',
-           'measure_model', 'system_timings', 'default_runs', 'run_job', 'select_jobs', 'run_study']
+__all__ = ['GRIDS', 'OUTPUT_PATHS', 'PAPER_SYSTEM_CHANNELS', 'Grid', 'Job', 'study_grid', 'code_dirty', 'provenance', 'raw_image',
+           'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_runs', 'run_job', 'select_jobs',
+           'run_study']
 
 # %% ../nbs/09_study.ipynb #e76811eb
 @dataclass(frozen=True)
@@ -94,18 +95,24 @@ def study_grid(preset: str) -> list[Job]:
     add("teacher", g.local_arch, use="Sec. V local computing")      # needed by no student: last
     return list(jobs.values())
 
-# %% ../nbs/09_study.ipynb #d34c64c8
-def _git(*args) -> str | None:
-    root = project_root()
+# %% ../nbs/09_study.ipynb #8982ad1b
+OUTPUT_PATHS = ("data/results", "figures")      # what the study and the figures write: not code
+
+def _git(*args, root: Path | None = None) -> str | None:
+    root = root or project_root()
     if root is None: return None
     try: return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError): return None
 
+def code_dirty(root: Path | None = None) -> bool | None:
+    "Whether tracked files other than the study's outputs (`OUTPUT_PATHS`) differ from the revision (None outside git)."
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *(f":(exclude){p}" for p in OUTPUT_PATHS), root=root)
+    return None if status is None else bool(status)
+
 @functools.cache
 def _code_state() -> tuple[str | None, bool | None]:
     "The git revision and dirtiness when this process first asked: the code it imported, not later edits."
-    status = _git("status", "--porcelain", "--untracked-files=no")
-    return _git("rev-parse", "HEAD"), None if status is None else bool(status)
+    return _git("rev-parse", "HEAD"), code_dirty()
 
 def provenance() -> dict:
     "Git revision, package versions, machine, command and UTC date of this process."
