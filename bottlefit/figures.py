@@ -404,20 +404,19 @@ def plot_power_bars(sf: pd.DataFrame, title: str, note: str = ""):
     _legend_and_note(fig, {_power_label(sf, c): h for c, h in zip(p.columns, ax.containers)}, note, ncol=6)
     return fig
 
-# %% ../nbs/11_figures.ipynb #4ddbb25f
+# %% ../nbs/11_figures.ipynb #f37e11f0
 def pareto_frame(candidates: list[dict], records_or_timings, device, link, edge="p72", min_accuracy: float = 0.0,
                  objective: str = "latency") -> pd.DataFrame:
     "Every candidate scored by `system.plan` on `device` over `link`: delay, energy, `on_front`, and `chosen` (the plan at `min_accuracy`)."
     t = as_timings(records_or_timings)
     dev, ed = _device(device, t), _edge(edge)
-    everything = plan(candidates, t, dev, link, ed, 0.0, objective)
-    best = plan(candidates, t, dev, link, ed, min_accuracy, objective)["best"]
-    key = lambda r: (r.get("name", ""), r["arch"], r["split"], r["channels"], r["codec"])
-    front = {key(r) for r in everything["front"]}
-    pf = pd.DataFrame(everything["candidates"])
+    r = plan(candidates, t, dev, link, ed, min_accuracy, objective)        # scores every candidate once: `scored` holds them all
+    key = lambda c: (c.get("name", ""), c["arch"], c["split"], c["channels"], c["codec"])
+    front = {key(c) for c in r["front"]}
+    pf = pd.DataFrame(r["scored"])
     pf.insert(0, "setting", f"{dev.label} over {link.name}, edge {ed.label}")
-    pf["on_front"] = [key(r) in front for r in everything["candidates"]]
-    pf["chosen"] = [key(r) == key(best) for r in everything["candidates"]]
+    pf["on_front"] = [key(c) in front for c in r["scored"]]
+    pf["chosen"] = [key(c) == key(r["best"]) for c in r["scored"]]
     pf["min_accuracy"], pf["objective"] = min_accuracy, objective
     pf.attrs.update(device=dev.source, edge=ed.source)
     return pf

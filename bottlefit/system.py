@@ -454,7 +454,7 @@ def evaluate_approaches(t: Timings, archs: Sequence[str], device: Processor, edg
                 rows.append(row)
     return rows
 
-# %% ../nbs/07_system.ipynb #88dbed43
+# %% ../nbs/07_system.ipynb #4677cdba
 PLAN_KEYS = {"arch": str, "split": str, "channels": int, "codec": str, "top1": (int, float), "bytes": (int, float)}
 
 def check_candidates(records) -> list[dict]:
@@ -483,7 +483,8 @@ def pareto_front(rows: Sequence[dict], maximize: Sequence[str] = ("top1",), mini
 
 def plan(candidates: Sequence[dict], timings: Timings | None, device: Processor, link, edge: Processor, min_accuracy: float = 0.0,
          objective: str = "latency") -> dict:
-    "The candidate with the least mean delay ('latency') or device energy ('energy') among those with top1 >= `min_accuracy`; all scored; the front."
+    """The candidate with the least mean delay ('latency') or device energy ('energy') among those with top1 >= `min_accuracy`
+    (`best`), those candidates ranked (`candidates`), every candidate ranked whatever its accuracy (`scored`), and the front."""
     if objective not in ("latency", "energy"): raise ConfigError(f"objective must be latency or energy, got {objective!r}")
     cands = check_candidates(list(candidates))
     scored = []
@@ -499,8 +500,8 @@ def plan(candidates: Sequence[dict], timings: Timings | None, device: Processor,
         res = evaluate_scenario(Scenario(f"{r['arch']} {r['split']} C={r['channels']} {r['codec']}", head, r["bytes"], tail, r["top1"]),
                                 device, link, edge, resamples=0)
         scored.append({**r, "delay_s": res["delay"]["mean"], "energy_j": res["energy_j"]["mean"], "head_source": res["sources"]["head"]})
-    ok = [s for s in scored if s["top1"] >= min_accuracy]
-    if not ok: raise ConfigError(f"no candidate reaches top-1 {min_accuracy:.3f}; the best has {max(r['top1'] for r in cands):.3f}")
     score = lambda s: (s["delay_s"] if objective == "latency" else s["energy_j"], -s["top1"])
-    ranked = sorted(ok, key=score)
-    return dict(best=ranked[0], candidates=ranked, front=sorted(pareto_front(scored), key=lambda s: s["delay_s"]))
+    scored = sorted(scored, key=score)
+    ranked = [s for s in scored if s["top1"] >= min_accuracy]
+    if not ranked: raise ConfigError(f"no candidate reaches top-1 {min_accuracy:.3f}; the best has {max(r['top1'] for r in cands):.3f}")
+    return dict(best=ranked[0], candidates=ranked, scored=scored, front=sorted(pareto_front(scored), key=lambda s: s["delay_s"]))
