@@ -21,7 +21,7 @@ from .train import Stage, TrainConfig, evaluate, fit
 __all__ = ['PRESETS', 'ALL', 'TRAINED_RUN_FIELDS', 'Preset', 'get_preset', 'method_stages', 'num_classes_of', 'preset_data',
            'load_teacher', 'Run', 'build_run', 'train_run', 'load_trained', 'train_throughput']
 
-# %% ../nbs/05_methods.ipynb #6fee403f
+# %% ../nbs/05_methods.ipynb #e216a47c
 @dataclass(frozen=True)
 class Preset:
     "Data, resolution, epochs and batch sizes of a study."
@@ -36,6 +36,9 @@ class Preset:
     val_images: int | None = None
     teacher_weights: str | None = None  # torchvision weights name, if the teacher is pretrained
     teacher_lr: float = 0.1
+    teacher_schedule: str = "step"      # step (x0.1 at 50 % and 75 %) | cosine
+    teacher_label_smoothing: float = 0.0
+    cpu_bf16: bool = False              # train in bfloat16 autocast on CPUs that run it natively
     workers: int = 2
     description: str = ""
     def to_dict(self) -> dict: return asdict(self)
@@ -43,8 +46,10 @@ class Preset:
 PRESETS = {p.name: p for p in (
     Preset("paper", "imagenet", 224, 10, 0, batch_size=32, eval_batch_size=128, teacher_weights="IMAGENET1K_V1", workers=8,
            description="ILSVRC-2012, 224 px, 10+10 epochs, torchvision-pretrained teachers (GPUs, torchrun)"),
-    Preset("cpu", "imagenette", 64, 1, 10, batch_size=32, eval_batch_size=128, teacher_lr=0.05,
-           description="all of Imagenette at 64 px, teachers trained from scratch for 10 epochs, students 1+1 epochs (2 CPU cores)"),
+    Preset("cpu", "imagenette", 64, 5, 30, batch_size=32, eval_batch_size=128, teacher_lr=0.05, teacher_schedule="cosine",
+           teacher_label_smoothing=0.1, cpu_bf16=True,
+           description="all of Imagenette at 64 px, a ResNet-18 teacher trained from scratch for 30 epochs (cosine, label "
+                       "smoothing), students 5+5 epochs, baselines 10 (2 CPU cores, bfloat16 where native)"),
     Preset("smoke", "imagenette", 64, 1, 3, batch_size=16, eval_batch_size=64, train_images=480, val_images=200, teacher_lr=0.02,
            description="480/200 Imagenette images at 64 px, 1+1 epochs: the whole pipeline in minutes"),
     Preset("synthetic", "synthetic", 32, 1, 2, batch_size=8, eval_batch_size=32, train_images=64, val_images=32,
@@ -55,13 +60,14 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS: raise ConfigError(f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
     return PRESETS[name]
 
-# %% ../nbs/05_methods.ipynb #3b46a4d1
+# %% ../nbs/05_methods.ipynb #beaca61e
 ALL = ("encoder", "decoder", "rest")
 
 def _sgd(name, epochs, objective, train, lr=1e-3, **kw):
     return Stage(name, epochs, objective, train, optimizer="sgd", lr=lr, momentum=0.9, weight_decay=5e-4, **kw)
 
-def method_stages(method: str, epochs: int = 10, teacher_epochs: int = 90, teacher_lr: float = 0.1) -> list[Stage]:
+def method_stages(method: str, epochs: int = 10, teacher_epochs: int = 90, teacher_lr: float = 0.1,
+                  teacher_schedule: str = "step", teacher_label_smoothing: float = 0.0) -> list[Stage]:
     "The stages of `method` with `epochs` per BottleFit stage (single-stage methods get 2 x epochs)."
     if method not in METHODS: raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     e = int(epochs)
@@ -72,7 +78,8 @@ def method_stages(method: str, epochs: int = 10, teacher_epochs: int = 90, teach
         return [Stage("ae", 2 * e, "hnd", ("encoder", "decoder"), milestones=tuple(range(max(e // 2, 1), 2 * e, max(e // 2, 1))))]
     if method == "teacher":
         t = int(teacher_epochs)
-        return [_sgd("teacher", t, "ce", ("all",), lr=teacher_lr, milestones=(t // 2, 3 * t // 4) if t >= 4 else ())]
+        return [_sgd("teacher", t, "ce", ("all",), lr=teacher_lr, milestones=(t // 2, 3 * t // 4) if t >= 4 else (),
+                     schedule=teacher_schedule, label_smoothing=teacher_label_smoothing)]
     stage2 = "kd" if "-kd" in method else "ce"
     train2 = ("decoder", "rest") if method.endswith("-fe") else ALL
     return [Stage("stage1-ghnd", e, "ghnd", ("encoder", "decoder")), _sgd(f"stage2-{'kd' if stage2 == 'kd' else 'ft'}", e, stage2, train2)]
@@ -110,7 +117,7 @@ def load_teacher(arch: str, p: Preset, path: str | Path | None = None) -> torch.
                           "and pass --teacher DIR/model.pt")
     return make_teacher(arch, weights=p.teacher_weights, keep_classes=IMAGENETTE_IMAGENET_INDEX if n == 10 else None)
 
-# %% ../nbs/05_methods.ipynb #cdc27c0f
+# %% ../nbs/05_methods.ipynb #51b98c87
 @dataclass
 class Run:
     "Everything a training run needs."
@@ -127,7 +134,8 @@ def build_run(method: str, arch: str, split: str = "sp1", channels: int = 3, pre
     "Model, teacher, stages and data of `method` on `arch` (split, C) under `preset`; new layers initialised from `seed`."
     p = get_preset(preset)
     torch.manual_seed(seed)      # the initial weights of new layers are part of the run
-    stages = method_stages(method, epochs or p.stage_epochs, p.teacher_epochs if epochs is None else epochs, p.teacher_lr)
+    stages = method_stages(method, epochs or p.stage_epochs, p.teacher_epochs if epochs is None else epochs, p.teacher_lr,
+                           p.teacher_schedule, p.teacher_label_smoothing)
     n = num_classes_of(p.dataset)
     if method == "teacher":
         model, teacher, split, channels = make_teacher(arch, num_classes=n), None, "none", 0

@@ -16,16 +16,17 @@ from .system import Timings, check_candidates
 
 # %% auto #0
 __all__ = ['RECORD_VERSION', 'FRACTION', 'COUNT', 'BYTES', 'SECONDS', 'NUMBER', 'RECORD_SCHEMAS', 'METHOD_LABELS', 'ARCH_LABELS',
-           'BASELINES', 'BOTTLEFIT', 'job_name', 'default_results', 'results_dir', 'record_problem', 'read_record',
-           'load_records', 'records_frame', 'teacher_top1', 'timings', 'candidates']
+           'BASELINES', 'BOTTLEFIT', 'job_name', 'default_results', 'results_dir', 'encode_classes', 'decode_classes',
+           'predictions_field', 'correct', 'record_problem', 'read_record', 'load_records', 'records_frame',
+           'teacher_top1', 'timings', 'candidates']
 
-# %% ../nbs/16_results.ipynb #c3cffa7b
+# %% ../nbs/16_results.ipynb #a6910b61
 RECORD_VERSION = 1
 
-def job_name(method: str, arch: str = "", split: str = "none", channels: int = 0) -> str:
-    "The name of a study job: `teacher-resnet18`, `system`, `hnd-resnet18-sp1-c3`."
+def job_name(method: str, arch: str = "", split: str = "none", channels: int = 0, seed: int = 0) -> str:
+    "The name of a study job: `teacher-resnet18`, `system`, `hnd-resnet18-sp1-c3`, `hnd-resnet18-sp1-c3-s1` (seed 1)."
     if method in ("teacher", "system"): return f"{method}-{arch}" if arch else method
-    return f"{method}-{arch}-{split}-c{channels}"
+    return f"{method}-{arch}-{split}-c{channels}" + (f"-s{seed}" if seed else "")
 
 def default_results(preset: str) -> Path:
     "data/results/<preset>/ in the project (or the working directory outside one)."
@@ -39,7 +40,59 @@ def results_dir(where: str | Path) -> Path:
     if p.is_file(): raise ConfigError(f"{p} is a file; give a results folder (such as data/results/cpu) or a preset name")
     raise ConfigError(f"no results folder {p}; give a folder such as data/results/cpu, or the name of a preset with results there")
 
-# %% ../nbs/16_results.ipynb #76530013
+# %% ../nbs/16_results.ipynb #54385ce6
+import base64
+
+import numpy as np
+
+def encode_classes(classes, num_classes: int) -> tuple[str, str]:
+    "(format, text) of a list of class ids: base64 of uint8 (up to 256 classes) or little-endian uint16."
+    dtype, fmt = (np.uint8, "base64-uint8") if num_classes <= 256 else (np.dtype("<u2"), "base64-uint16le")
+    a = np.asarray(classes, dtype=np.int64)
+    if a.ndim != 1 or (a.size and (a.min() < 0 or a.max() >= num_classes)):
+        raise ConfigError(f"class ids must be a list of integers in [0, {num_classes}), got {one_line(repr(classes), 60)}")
+    return fmt, base64.b64encode(a.astype(dtype).tobytes()).decode("ascii")
+
+def decode_classes(fmt: str, text: str) -> np.ndarray:
+    "The class ids that `encode_classes` wrote."
+    dtypes = {"base64-uint8": np.uint8, "base64-uint16le": np.dtype("<u2")}
+    if fmt not in dtypes: raise ConfigError(f"unknown predictions format {fmt!r}; expected one of {', '.join(dtypes)}")
+    try: raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError) as e: raise ConfigError(f"predictions are not valid base64 ({one_line(e, 80)})") from None
+    if len(raw) % np.dtype(dtypes[fmt]).itemsize: raise ConfigError(f"predictions hold {len(raw)} bytes, not a whole number of {fmt} values")
+    return np.frombuffer(raw, dtype=dtypes[fmt]).astype(np.int64)
+
+def predictions_field(acc: dict, acc_bq8: dict | None, num_classes: int) -> dict:
+    "The record's `predictions` from `evaluate(..., predictions=True)` results (plain and, for a bottleneck model, under BQ)."
+    fmt, labels = encode_classes(acc["labels"], num_classes)
+    out = dict(format=fmt, labels=labels, top1=encode_classes(acc["predictions"], num_classes)[1])
+    if acc_bq8 is not None: out["top1_bq8"] = encode_classes(acc_bq8["predictions"], num_classes)[1]
+    return out
+
+def correct(rec: dict, bq8: bool = False) -> np.ndarray:
+    "Per-image top-1 outcome (bool, validation order) of a model record; `bq8`: under 8-bit bottleneck quantization."
+    p = rec.get("predictions")
+    if p is None: raise ConfigError(f"record {rec.get('name')} keeps no per-image predictions (made before they were recorded); "
+                                    f"redo its job to get them")
+    key = "top1_bq8" if bq8 else "top1"
+    if key not in p: raise ConfigError(f"record {rec.get('name')} has no {key} predictions")
+    return decode_classes(p["format"], p[key]) == decode_classes(p["format"], p["labels"])
+
+def _predictions_problem(rec: dict) -> str | None:
+    p, images = rec["predictions"], rec["accuracy"]["images"]
+    try: labels = decode_classes(p["format"], p["labels"])
+    except ConfigError as e: return f"predictions.labels: {e}"
+    if len(labels) != images: return f"predictions.labels has {len(labels)} images, but accuracy.images is {images}"
+    for key, acc in (("top1", "accuracy"), ("top1_bq8", "accuracy_bq8")):
+        if key not in p: continue
+        try: pred = decode_classes(p["format"], p[key])
+        except ConfigError as e: return f"predictions.{key}: {e}"
+        if len(pred) != images: return f"predictions.{key} has {len(pred)} images, but accuracy.images is {images}"
+        if acc in rec and abs(float((pred == labels).mean()) - rec[acc]["top1"]) > 1e-9:
+            return f"predictions.{key} give top-1 {float((pred == labels).mean()):.6f}, but {acc}.top1 is {rec[acc]['top1']:.6f}"
+    return None
+
+# %% ../nbs/16_results.ipynb #4477a555
 FRACTION, COUNT, BYTES, SECONDS, NUMBER = "fraction", "count", "bytes", "seconds", "number"
 _NUMBERS = {FRACTION: ("a fraction in [0, 1]", lambda x: 0 <= x <= 1), COUNT: ("a whole number > 0", lambda x: type(x) is int and x > 0),
             BYTES: ("a byte count > 0", lambda x: x > 0), SECONDS: ("a time >= 0 s", lambda x: x >= 0), NUMBER: ("a number", lambda x: True)}
@@ -48,12 +101,14 @@ _EPOCH = {"epoch": COUNT, "train_loss": NUMBER, "val_top1": FRACTION, "val_top5"
 _DESIGN = {"arch": str, "split": str, "channels": COUNT, "elements": COUNT, "bq8_bytes": BYTES, "head_s": [SECONDS], "tail_s": [SECONDS]}
 _COMMON = {"record_version": int, "name": str, "job": {"method": str, "arch": str, "split": str, "channels": int}, "uses": [str],
            "preset": {"name": str}, "grid": dict, "wall_seconds": SECONDS, "provenance": {"git_revision": (str, type(None))}}
-_MODEL = {**_COMMON, "run": dict, "history": [_EPOCH], "train_seconds?": SECONDS, "accuracy": _ACCURACY}    # key?: optional
+_PREDICTIONS = {"format": str, "labels": str, "top1": str, "top1_bq8?": str}       # per-image classes, see `encode_classes`
+_MODEL = {**_COMMON, "run": dict, "history": [_EPOCH], "train_seconds?": SECONDS, "accuracy": _ACCURACY,     # key?: optional
+          "predictions?": _PREDICTIONS}
 
 RECORD_SCHEMAS = {
     "system": {**_COMMON, "timings": {"paper_teachers": {"*": [SECONDS]}, "teachers": {"*": [SECONDS]}, "paper_designs": [_DESIGN],
                                       "designs": [_DESIGN], "jpeg_bytes_224?": {"*": BYTES}, "input_size": COUNT, "repeats": COUNT}},
-    "teacher": {**_MODEL, "card": {"params": COUNT, "macs": COUNT},
+    "teacher": {**_MODEL, "card": {"params": COUNT, "macs": COUNT}, "weights?": {"file": str, "sha256": str, "bytes": COUNT},
                 "jpeg": {"*": {"bytes": BYTES, "top1": FRACTION, "top5": FRACTION, "images": COUNT}}},       # *: every key
     "bottleneck": {**_MODEL, "accuracy_bq8": _ACCURACY,
                    "card": {**dict.fromkeys(("bottleneck_elements", "head_params", "tail_params", "head_macs", "tail_macs"), COUNT),
@@ -99,7 +154,10 @@ def record_problem(rec, name: str | None = None, preset: str | None = None) -> s
     if method not in (*METHODS, "system"): return f"job.method is {one_line(repr(method), 40)}, not a method of the study"
     problem = _nonfinite(rec) or _problem(rec, RECORD_SCHEMAS[method if method in ("system", "teacher") else "bottleneck"])
     if problem: return problem
-    own = job_name(**{k: rec["job"][k] for k in ("method", "arch", "split", "channels")})
+    if "predictions" in rec and (problem := _predictions_problem(rec)): return problem
+    seed = rec["job"].get("seed", 0)
+    if type(seed) is not int or seed < 0: return f"job.seed is {one_line(repr(seed), 40)}, not a whole number >= 0"
+    own = job_name(**{k: rec["job"][k] for k in ("method", "arch", "split", "channels")}, seed=seed)
     if rec["name"] != own: return f"its name {rec['name']!r} is not the name of its job ({own})"
     if name is not None and own != name: return f"it holds the record of job {own}, not of {name}"
     if preset is not None and rec["preset"]["name"] != preset: return f"it was made under preset {rec['preset']['name']!r}, not {preset!r}"
@@ -133,7 +191,7 @@ def load_records(results: str | Path, preset: str | None = None) -> dict[str, di
     if not results.is_dir(): raise ConfigError(f"no results folder {results}; run the study first (`python -m bottlefit study --preset ...`)")
     return {p.stem: read_record(p, preset) for p in sorted(results.glob("*.json"))}
 
-# %% ../nbs/16_results.ipynb #b70cafc1
+# %% ../nbs/16_results.ipynb #bdb0170a
 METHOD_LABELS = {"ce": "Conventional (CE)", "kd": "KD", "hnd": "HND",
                  "bottlefit-ft-fe": "Pretraining→FT (FE)", "bottlefit-kd-fe": "Pretraining→KD (FE)",
                  "bottlefit-ft": "Pretraining→FT", "bottlefit-kd": "Pretraining→KD", "autoencoder": "Autoencoder",
@@ -152,7 +210,7 @@ def records_frame(records: dict[str, dict]) -> pd.DataFrame:
             raise ConfigError(f"results record {name}: {problem}; redo that job with "
                               f"`python -m bottlefit study --preset {preset} --only {name} --redo`")
         if r["job"]["method"] == "system": continue
-        j, card = r["job"], r.get("card", {})
+        j, card = {"seed": 0, **r["job"]}, r.get("card", {})
         row = dict(name=name, **j, top1=r["accuracy"]["top1"], top5=r["accuracy"]["top5"], val_images=r["accuracy"]["images"],
                    train_seconds=r.get("train_seconds", 0.0), wall_seconds=r.get("wall_seconds"))
         if "accuracy_bq8" in r:
@@ -173,7 +231,7 @@ def teacher_top1(df: pd.DataFrame, arch: str) -> float:
     if t.empty: raise ConfigError(f"no teacher record for {arch}; run its teacher job")
     return float(t.top1.iloc[0])
 
-# %% ../nbs/16_results.ipynb #f06b6145
+# %% ../nbs/16_results.ipynb #eb0ce0a9
 def timings(records: dict, *files: str | Path) -> Timings:
     "The `system` record's timings of a results folder, with the `measure` files `files` on top."
     extra = []
@@ -186,10 +244,11 @@ def timings(records: dict, *files: str | Path) -> Timings:
     return Timings(*([records["system"]["timings"]] if "system" in records else []), *extra)
 
 def candidates(records: dict, methods: tuple | None = None) -> list[dict]:
-    "Planner candidates: every bottleneck model in `records` with every codec the study measured."
+    "Planner candidates: every bottleneck model in `records` (the first seed of each) with every codec the study measured."
     out = []
     for name, r in records.items():
         if r["job"]["method"] in ("system", "teacher") or (methods and r["job"]["method"] not in methods): continue
+        if r["job"].get("seed", 0): continue          # repeats with other seeds measure the spread; they are no other design
         j, card = r["job"], r["card"]
         for codec, f in r["codec"]["frames"].items():
             acc = r["accuracy"] if codec in ("fp32", "fp16") else r["accuracy_bq8"]
