@@ -20,7 +20,7 @@ __all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'DEVICES
            'format_table', 'Parser', 'command_group', 'parser', 'main', 'cmd_info', 'cmd_cards', 'cmd_cache',
            'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_bench_train', 'cmd_codec_report', 'cmd_latency',
            'cmd_measure', 'cmd_plan', 'cmd_serve', 'cmd_client', 'cmd_bench_runtime', 'cmd_export_head',
-           'cmd_bench_head', 'cmd_study', 'cmd_figures']
+           'cmd_bench_head', 'cmd_study', 'cmd_figures', 'cmd_explore']
 
 # %% ../nbs/10_cli.ipynb #ac5030cd
 BACKBONES = ("resnet18", "resnet50", "resnet152", "densenet169", "densenet201", "mobilenet_v2")
@@ -925,3 +925,21 @@ def _study_commands(sub):
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
     _io(f, as_json=False)
     f.set_defaults(func=cmd_figures)
+
+# %% ../nbs/10_cli.ipynb #4d5d948a
+def cmd_explore(a) -> int:
+    from bottlefit.explore import serve
+    return serve(a.results or "", a.preset or "", a.port, browser=not a.no_browser, data=a.data or os.environ.get(DATA_ENV))
+
+@command_group
+def _explore_commands(sub):
+    "The explorer as a web app."
+    e = sub.add_parser("explore", help="serve the trade-off explorer as a web app (Voila) on 127.0.0.1",
+                       description="Serve the explorer's controls and views (accuracy vs bytes, latency, energy) over a "
+                                   "study's records as a Voila app on 127.0.0.1 until Ctrl-C.")
+    e.add_argument("--results", default=None, help="results folder (default: the newest under data/results/ with a system record)")
+    e.add_argument("--preset", default=None, help="explore data/results/<preset>/ instead")
+    e.add_argument("--port", type=int_in(0, 65535), default=8866, help="port on 127.0.0.1 (default 8866; 0: any free port)")
+    e.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    _io(e, as_json=False)
+    e.set_defaults(func=cmd_explore)

@@ -17,9 +17,11 @@ from .core import ConfigError
 from .results import ARCH_LABELS, METHOD_LABELS, default_results, load_records, records_frame, timings as recorded_timings
 
 # %% auto #0
-__all__ = ['CODERS', 'DEVICE_LABELS', 'EDGE_LABELS', 'DESCRIPTION_PX', 'CONTROL_PX', 'CHAR_PX', 'ENERGY_TITLE', 'NO_POWER',
-           'results_folders', 'default_preset', 'explorer_records', 'codec_of', 'frame_column', 'model_timings',
-           'offload_options', 'Explorer', 'cut_labels', 'has_power_model', 'approaches_table']
+__all__ = ['CODERS', 'DEVICE_LABELS', 'EDGE_LABELS', 'DESCRIPTION_PX', 'CONTROL_PX', 'DEPENDENT', 'CHAR_PX', 'ENERGY_TITLE',
+           'NO_POWER', 'OFFLINE_KINDS', 'VOILA_PIN', 'DEFAULT_PORT', 'results_folders', 'default_preset',
+           'explorer_records', 'codec_of', 'frame_column', 'model_timings', 'offload_options', 'Explorer', 'cut_labels',
+           'has_power_model', 'approaches_table', 'write_views_html', 'app_notebook', 'free_port', 'voila_command',
+           'serve']
 
 # %% ../nbs/12_explore.ipynb #4efd1e95
 def results_folders(base: str | Path | None = None) -> list[Path]:
@@ -78,7 +80,7 @@ def offload_options(t: system.Timings, quality: int = 75) -> dict[str, tuple[flo
         out[f"Imagenette q{quality} {b / 1e3:.0f} KB"] = (b, "measured")
     return out
 
-# %% ../nbs/12_explore.ipynb #caae1dbf
+# %% ../nbs/12_explore.ipynb #79b793c7
 class Explorer:
     "Widgets and plotly views over a study's `records`; `links` maps a link kind to its conditions (default: the traces)."
     def __init__(self, records: dict, links: dict | None = None, root=None, jpeg_quality: int = 75):
@@ -112,7 +114,7 @@ class Explorer:
         "The input size (px) the model `name` was trained and timed at."
         return int(self.records[name]["preset"].get("input_size", 224))
 
-# %% ../nbs/12_explore.ipynb #32406422
+# %% ../nbs/12_explore.ipynb #14df1cfa
 DEVICE_LABELS = {**system.PAPER_DEVICE_LABELS, "here": "this machine (measured)"}
 EDGE_LABELS = {"p72": "ThinkPad P72 (modelled)", "here": "this machine (measured)"}
 DESCRIPTION_PX, CONTROL_PX = 110, 380     # width of a control's description, and of the whole control
@@ -135,33 +137,35 @@ def _build_widgets(self: Explorer):
         edge=W.Dropdown(options=[(EDGE_LABELS[e], e) for e in system.EDGES], value="p72", description="edge", **s()))
     self.quality_name = W.HTML(layout=W.Layout(margin=f"0 0 0 {DESCRIPTION_PX + 8}px"))
     self.summary, self.table, self.errors = W.HTML(), W.HTML(), W.Output()
-    self._syncing, self._link_kind = False, None
-    self._sync_options()
+    self._syncing = False
+    self._sync_options(new_link=True)
     for name, w in self.w.items():
-        w.observe(lambda ch, d=name in ("arch", "split", "channels", "link"): self._changed(d), "value")
+        w.observe(lambda change, name=name: self._changed(name), "value")
+
+DEPENDENT = ("arch", "split", "channels", "link")     # the controls other controls' options depend on
 
 @patch
-def _changed(self: Explorer, dependent: bool = False):
-    "A control changed: refresh the options depending on it, recompute the views; an error goes to `self.errors`."
-    if self._syncing: return              # an option refresh in progress: one update at its end
+def _changed(self: Explorer, name: str | None = None):
+    "Control `name` changed: refresh the options depending on it, recompute the views; an error goes to `self.errors`."
+    if self._syncing: return              # a transient value set off by an option refresh: one update at its end
     self.errors.outputs = ()
     try:
-        if dependent: self._sync_options()
+        if name in DEPENDENT: self._sync_options(new_link=name == "link")
         self.update()
     except Exception as e:                # a callback's error would be lost in the kernel's log
         self.errors.append_stderr(f"{type(e).__name__}: {e}\n")
 
 def _set(widget, options, prefer=None, keep=True):
-    "Replace a widget's options, keeping its value when still possible (`keep`), else `prefer`, else the first."
+    "Set a selection widget's options, keeping its value when still possible (`keep`), else `prefer`, else the first."
     values = [o[1] if isinstance(o, tuple) else o for o in options]
     new = widget.value if keep and widget.value in values else prefer if prefer in values else values[0]
-    with widget.hold_sync():          # options and value reach the browser together
-        widget.options = options      # ipywidgets keeps a still-valid value, else takes the first option
-        if widget.value != new: widget.value = new
+    with widget.hold_sync():              # options and value reach the browser in one message
+        if tuple(widget.options) != tuple(options): widget.options = options    # this resets the value to the first option
+        widget.value = new
 
 @patch
-def _sync_options(self: Explorer):
-    "Refresh the options that depend on other controls (split on backbone, C on split, ...)."
+def _sync_options(self: Explorer, new_link: bool = False):
+    "Refresh the options that depend on other controls (split on backbone, C on split, ...); `new_link`: the quality starts at its best."
     self._syncing = True
     try:
         m, w = self.models, self.w
@@ -171,10 +175,8 @@ def _sync_options(self: Explorer):
         _set(w["channels"], sorted(int(c) for c in s.channels.unique()), prefer=3)
         c = s[s.channels == w["channels"].value]
         _set(w["method"], [(METHOD_LABELS.get(x, x), x) for x in sorted(c.method.unique())], prefer="bottlefit-ft-fe")
-        kind = w["link"].value
-        links = self.links(kind)                       # a new link kind starts at its best condition
-        _set(w["quality"], [(l.name, i) for i, l in enumerate(links)], prefer=len(links) - 1, keep=kind == self._link_kind)
-        self._link_kind = kind
+        links = self.links(w["link"].value)           # a new link kind starts at its best condition
+        _set(w["quality"], [(l.name, i) for i, l in enumerate(links)], prefer=len(links) - 1, keep=not new_link)
     finally:
         self._syncing = False
 
@@ -190,36 +192,38 @@ def cut_labels(w) -> list[str]:
         out += [o[0] if isinstance(o, tuple) else str(o) for o in w.options if len(o[0] if isinstance(o, tuple) else str(o)) * CHAR_PX > room]
     return out
 
-# %% ../nbs/12_explore.ipynb #b85aa7ce
+# %% ../nbs/12_explore.ipynb #b5a25eed
 def has_power_model(p: system.Processor) -> bool:
     "Whether a device has any power draw to turn its delays into energy."
     return bool(p.power_w or p.default_power_w or p.p_tx_w)
 
 @patch
-def choice(self: Explorer) -> dict:
-    "The current control values."
-    return {k: v.value for k, v in self.w.items()}
+def choice(self: Explorer, **over) -> dict:
+    "The current control values, those named in `over` replaced."
+    return {**{k: v.value for k, v in self.w.items()}, **over}
 
 @patch
-def selected(self: Explorer) -> pd.Series:
-    "The records_frame row of the chosen model."
-    c, m = self.choice(), self.models
+def selected(self: Explorer, c: dict | None = None) -> pd.Series:
+    "The records_frame row of the chosen model (choice `c`, default the controls')."
+    c, m = c or self.choice(), self.models
     r = m[(m.arch == c["arch"]) & (m.split == c["split"]) & (m.channels == c["channels"]) & (m.method == c["method"])]
     if r.empty: raise ConfigError(f"no record for {c}")
     return r.iloc[0]
 
 @patch
-def design(self: Explorer) -> dict:
+def design(self: Explorer, c: dict | None = None) -> dict:
     "The chosen design as `system.approaches` takes it: t, arch, designs, size, offload_bytes."
-    c, r = self.choice(), self.selected()
+    c = c or self.choice()
+    r = self.selected(c)
     size = self.size(r.name)
     return dict(t=model_timings(self.timings, r, size), arch=r["arch"], designs=[(r["split"], int(r["channels"]), codec_of(c["bq"], c["coder"]))],
                 size=size, offload_bytes=self.offload[c["offload"]][0])
 
 @patch
-def evaluate(self: Explorer) -> tuple[pd.Series, pd.DataFrame]:
-    "(chosen model with its `codec`, `bytes` and `acc` under the coding choice, one row per approach: delays, energy, sources)."
-    c, r, d = self.choice(), self.selected().copy(), self.design()
+def evaluate(self: Explorer, c: dict | None = None) -> tuple[pd.Series, pd.DataFrame]:
+    "(chosen model with its `codec`, `bytes` and `acc` under the coding choice `c`, one row per approach: delays, energy, sources)."
+    c = c or self.choice()
+    r, d = self.selected(c).copy(), self.design(c)
     r["codec"] = d["designs"][0][2]
     r["bytes"], r["acc"] = float(r[f"bytes_{r['codec']}"]), float(r.top1_bq8 if c["bq"] else r.top1)
     rows = system.evaluate_approaches(d["t"], [d["arch"]], self.device(c["device"]), self.edge(c["edge"]), [self.links(c["link"])[c["quality"]]],
@@ -231,11 +235,12 @@ def evaluate(self: Explorer) -> tuple[pd.Series, pd.DataFrame]:
                           for a, b in zip(ap.approach, ap.upload_bytes)]
     return r, ap
 
-# %% ../nbs/12_explore.ipynb #d34f8695
+# %% ../nbs/12_explore.ipynb #c1f51509
 @patch
 def _build_figures(self: Explorer):
+    "The three views as plain figures, empty until the first `update`."
     import plotly.graph_objects as go
-    self.acc_fig = go.FigureWidget(layout=dict(title="accuracy vs transferred bytes", height=380, width=560,
+    self.acc_fig = go.Figure(layout=dict(title="accuracy vs transferred bytes", height=380, width=560,
                                                xaxis=dict(type="log", title="bytes per image"), yaxis=dict(title="top-1 [%]"),
                                                legend=dict(font=dict(size=9))))
     for name in ("all models", "original model, JPEG input", "current choice"):
@@ -243,15 +248,30 @@ def _build_figures(self: Explorer):
         self.acc_fig.add_scatter(name=name, mode="markers" if name != "original model, JPEG input" else "lines+markers",
                                  marker=dict(size=16 if big else 8, color="red" if big else None, symbol="star" if big else "circle"),
                                  hovertemplate="%{text}<br>%{x:.0f} B, %{y:.2f}%<extra></extra>")
-    self.lat_fig = go.FigureWidget(layout=dict(title="latency breakdown", barmode="stack", height=380, width=560,
+    self.lat_fig = go.Figure(layout=dict(title="latency breakdown", barmode="stack", height=380, width=560,
                                                yaxis=dict(title="delay [s]"), legend=dict(font=dict(size=9))))
     for part, color in (("head (device)", "#4c72b0"), ("transfer", "#dd8452"), ("tail (edge)", "#55a868")):
         self.lat_fig.add_bar(name=part, marker_color=color, hovertemplate="%{x}: %{y:.4f} s<br>%{customdata}<extra>" + part + "</extra>")
-    self.energy_fig = go.FigureWidget(layout=dict(title=ENERGY_TITLE, height=380, width=560,
-                                                  yaxis=dict(title="energy [J]")))
+    self.energy_fig = go.Figure(layout=dict(title=ENERGY_TITLE, height=380, width=560, yaxis=dict(title="energy [J]")))
     self.energy_fig.add_bar(name="energy", marker_color="#8172b3")
+    import ipywidgets as W
+    self.views = {name: W.Output(layout=W.Layout(width=f"{fig.layout.width + 20}px"))            # side by side where they fit
+                  for name, fig in (("acc", self.acc_fig), ("lat", self.lat_fig), ("energy", self.energy_fig))}
+
+@patch
+def _show(self: Explorer):
+    "Show each view anew in its `Output` widget: plotly's JSON set as the widget's outputs (one state update, no capture)."
+    import json
+    for out, fig in zip(self.views.values(), (self.acc_fig, self.lat_fig, self.energy_fig)):
+        out.outputs = ({"output_type": "display_data", "metadata": {},
+                        "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"displaylogo": False}},
+                                 "text/plain": f"<{fig.layout.title.text}>"}},)
 
 ENERGY_TITLE, NO_POWER = "energy per inference (device)", "no power model for this machine"
+
+def _coding(c: dict) -> str:
+    "A coding choice in words."
+    return ("BQ" + ("" if c["coder"] == "none" else " + " + c["coder"])) if c["bq"] else "float32"
 
 def _model_label(x) -> str:
     "A trained model as the explorer shows it: the method's label (`METHOD_LABELS`), never its key."
@@ -265,20 +285,24 @@ def approaches_table(ap: pd.DataFrame) -> pd.DataFrame:
                          "tail source": ap.tail_source})
 
 @patch
+def accuracy_points(self: Explorer, c: dict, r: pd.Series) -> list[dict]:
+    "x, y and text of the accuracy view's traces: every model at choice `c`'s coding, the original model on JPEG, the chosen `r`."
+    m, teach = self.models, self.records.get(f"teacher-{c['arch']}")
+    jq = sorted(teach["jpeg"].items(), key=lambda kv: int(kv[0])) if teach else []
+    return [dict(x=m[frame_column(c["bq"], c["coder"])].tolist(), y=(100 * (m.top1_bq8 if c["bq"] else m.top1)).tolist(),
+                 text=[_model_label(x) for x in m.itertuples()]),
+            dict(x=[v["bytes"] for _, v in jq], y=[100 * v["top1"] for _, v in jq], text=[f"JPEG q{q}" for q, _ in jq]),
+            dict(x=[r["bytes"]], y=[100 * r["acc"]], text=[f"current choice: {_model_label(r)}"])]
+
+@patch
 def update(self: Explorer):
     "Recompute every view from the current controls."
     if getattr(self, "_syncing", False) or not hasattr(self, "acc_fig"): return
     c = self.choice()
     r, ap = self.evaluate()
-    m, link = self.models, self.links(c["link"])[c["quality"]]
-    teach = self.records.get(f"teacher-{c['arch']}")
-    jq = sorted(teach["jpeg"].items(), key=lambda kv: int(kv[0])) if teach else []
+    link = self.links(c["link"])[c["quality"]]
     with self.acc_fig.batch_update():
-        d = self.acc_fig.data
-        d[0].x, d[0].y, d[0].text = m[frame_column(c["bq"], c["coder"])].tolist(), (100 * (m.top1_bq8 if c["bq"] else m.top1)).tolist(), \
-                                    [_model_label(x) for x in m.itertuples()]
-        d[1].x, d[1].y, d[1].text = [v["bytes"] for _, v in jq], [100 * v["top1"] for _, v in jq], [f"JPEG q{q}" for q, _ in jq]
-        d[2].x, d[2].y, d[2].text = [r["bytes"]], [100 * r["acc"]], [f"current choice: {_model_label(r)}"]
+        for trace, points in zip(self.acc_fig.data, self.accuracy_points(c, r)): trace.update(points)
     net = [f"{b:,.0f} B ({s}) over {link.name}" if b else "none" for b, s in zip(ap.upload_bytes, ap.bytes_source)]
     with self.lat_fig.batch_update():
         for bar, col, src in zip(self.lat_fig.data, ("head_s", "net_s", "tail_s"), (ap.head_source.tolist(), net, ap.tail_source.tolist())):
@@ -294,7 +318,7 @@ def update(self: Explorer):
         src = ", ".join(f"{k} {v}" for k, v in (("head", a.head_source), ("tail", a.tail_source)) if v != "none")
         energy = "energy n/a" if math.isnan(a.energy_j) else f"{a.energy_j:.3f} J"
         return f"{a.approach} {a.delay_s * 1e3:,.1f} ms / {energy} ({src})"
-    coding = ("BQ" + ("" if c["coder"] == "none" else " + " + c["coder"])) if c["bq"] else "float32"
+    coding = _coding(c)
     power = "" if has_power_model(dev) else f" {NO_POWER.capitalize()}: energy n/a."
     self.summary.value = (f"<b>{_model_label(r)}</b>, {coding}: {r['bytes']:,.0f} B per image "
                           f"(measured), top-1 {100 * r['acc']:.2f}%. On {dev.label} with {edge.label} over {link.name}, JPEG input "
@@ -304,6 +328,7 @@ def update(self: Explorer):
     self.quality_name.value = f"<small>{link.name}</small>"
     self.table.value = (f"<b>The numbers behind the view</b>: {_model_label(r)}, {coding}, {dev.label}, {edge.label}, {link.name}"
                         + approaches_table(ap).to_html(index=False, na_rep="n/a", float_format=lambda x: f"{x:,.4g}"))
+    self._show()
 
 @patch
 def widget(self: Explorer):
@@ -313,10 +338,164 @@ def widget(self: Explorer):
     controls = W.HBox([W.VBox([w["arch"], w["split"], w["channels"], w["method"]]), W.VBox([w["bq"], w["coder"], w["offload"]]),
                        W.VBox([w["link"], w["quality"], self.quality_name, w["device"], w["edge"]])],
                       layout=W.Layout(flex_flow="row wrap"))
-    return W.VBox([controls, self.errors, self.summary, W.HBox([self.acc_fig, self.lat_fig], layout=W.Layout(flex_flow="row wrap")),
-                   self.energy_fig, self.table])
+    v = self.views
+    return W.VBox([controls, self.errors, self.summary, W.HBox([v["acc"], v["lat"]], layout=W.Layout(flex_flow="row wrap")),
+                   v["energy"], self.table])
 
 @patch
 def _ipython_display_(self: Explorer):
     from IPython.display import display
     display(self.widget())
+
+# %% ../nbs/12_explore.ipynb #6ccd900e
+OFFLINE_KINDS = ("wifi", "lte", "lora")
+
+@patch
+def views_figure(self: Explorer, kinds: tuple = OFFLINE_KINDS):
+    "The three views of the current choice as one plotly figure with a C slider and link-kind buttons, every state precomputed."
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+    c0, m = self.choice(), self.models
+    widths = sorted(int(x) for x in m[(m.arch == c0["arch"]) & (m.split == c0["split"]) & (m.method == c0["method"])].channels.unique())
+    states = {(C, kind): self.evaluate(self.choice(channels=C, link=kind, quality=len(self.links(kind)) - 1))
+              for C in widths for kind in kinds}
+    first = (c0["channels"], c0["link"] if c0["link"] in kinds else kinds[0])
+    r0 = states[first][0]
+    dev, edge = self.device(c0["device"]), self.edge(c0["edge"])
+    energy_title = ENERGY_TITLE if has_power_model(dev) else f"{ENERGY_TITLE}: {NO_POWER}"
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("accuracy vs transferred bytes", "latency breakdown", energy_title),
+                        horizontal_spacing=0.07)
+    acc = self.accuracy_points(c0, r0)
+    for name, points in zip(("all models", "original model, JPEG input", "current choice"), acc):
+        big = name == "current choice"
+        fig.add_scatter(**points, name=name, mode="lines+markers" if name.startswith("original") else "markers", row=1, col=1,
+                        marker=dict(size=16 if big else 8, color="red" if big else None, symbol="star" if big else "circle"),
+                        hovertemplate="%{text}<br>%{x:.0f} B, %{y:.2f}%<extra></extra>")
+    parts = (("head (device)", "head_s", "#4c72b0"), ("transfer", "net_s", "#dd8452"), ("tail (edge)", "tail_s", "#55a868"))
+    bars = {}                                          # trace index -> (kind, column)
+    for kind in kinds:
+        ap, link = states[(first[0], kind)][1], self.links(kind)[-1]
+        for part, col, color in parts:
+            bars[len(fig.data)] = (kind, col)
+            fig.add_bar(x=ap.approach.tolist(), y=ap[col].tolist(), name=part, marker_color=color, legendgroup=part,
+                        showlegend=kind == first[1], visible=kind == first[1], row=1, col=2,
+                        hovertemplate=f"%{{x}}: %{{y:.4f}} s over {link.name}<extra>{part}</extra>")
+        bars[len(fig.data)] = (kind, "energy_j")
+        fig.add_bar(x=ap.approach.tolist(), y=ap.energy_j.tolist(), name="energy", marker_color="#8172b3", showlegend=False,
+                    visible=kind == first[1], row=1, col=3, hovertemplate="%{x}: %{y:.3f} J<extra></extra>")
+    moved = [2, *bars]                                 # the current choice's star and every bar
+    def step(C):
+        r = states[(C, first[1])][0]
+        data = [(r["bytes"], 100 * r["acc"])] + [states[(C, k)][1] for k, _ in bars.values()]
+        return dict(label=str(C), method="restyle", args=[dict(
+            x=[[data[0][0]]] + [ap.approach.tolist() for ap in data[1:]],
+            y=[[data[0][1]]] + [ap[col].tolist() for ap, (_, col) in zip(data[1:], bars.values())],
+            text=[[f"current choice: {_model_label(r)}"]] + [None] * len(bars)), moved])
+    buttons = [dict(label=f"{kind}: {self.links(kind)[-1].name}", method="restyle",
+                    args=[dict(visible=[True] * 3 + [k == kind for k, _ in bars.values()])]) for kind in kinds]
+    fig.update_layout(
+        title=dict(text=f"{METHOD_LABELS.get(c0['method'], c0['method'])} {ARCH_LABELS.get(c0['arch'], c0['arch'])} "
+                        f"{c0['split'].upper()}, {_coding(c0)}, {dev.label}, {edge.label}, JPEG input {c0['offload']}",
+                   font=dict(size=14), y=0.97, yanchor="top"),
+        barmode="stack", height=620, width=1500, margin=dict(t=170, b=120), legend=dict(font=dict(size=9)),
+        xaxis=dict(type="log", title="bytes per image"), yaxis=dict(title="top-1 [%]"), yaxis2=dict(title="delay [s]"),
+        yaxis3=dict(title="energy [J]"),
+        sliders=[dict(active=widths.index(first[0]), currentvalue=dict(prefix="bottleneck channels C = "), pad=dict(t=60),
+                      steps=[step(C) for C in widths])],
+        updatemenus=[dict(type="buttons", direction="right", x=0, xanchor="left", y=1.25, yanchor="top", showactive=True,
+                          active=list(kinds).index(first[1]), buttons=buttons)])
+    return fig
+
+def write_views_html(fig, path: str | Path) -> Path:
+    "Write `views_figure`'s figure as a self-contained HTML file (plotly.js inlined, nothing fetched)."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    html = fig.to_html(include_plotlyjs=True, include_mathjax=False, full_html=True, div_id="explorer",
+                       config=dict(displaylogo=False, responsive=True))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8"); tmp.replace(path)
+    return path
+
+# %% ../nbs/12_explore.ipynb #8dde7dfa
+import importlib.util
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+VOILA_PIN = "voila==0.5.13"
+DEFAULT_PORT = 8866
+
+def app_notebook(results: str | Path, data: str | Path | None = None):
+    "A one-cell notebook that shows the explorer on the results folder `results` (`data`: the data root of the link traces)."
+    import nbformat
+    code = ("from bottlefit.explore import Explorer, explorer_records\n"
+            f"Explorer(explorer_records(results={str(Path(results).resolve())!r}), root={str(data) if data else None!r}).widget()")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nb.metadata.update(kernelspec=dict(name="python3", display_name="Python 3", language="python"), title="BottleFit explorer")
+    return nb
+
+def free_port(port: int = DEFAULT_PORT) -> int:
+    "`port` if it is free on 127.0.0.1 (0: any free port); a taken port is a ConfigError."
+    with socket.socket() as s:
+        try: s.bind(("127.0.0.1", port))
+        except OSError: raise ConfigError(f"port {port} on 127.0.0.1 is taken; give another with --port (0 picks a free one)") from None
+        return s.getsockname()[1]
+
+def voila_command(notebook: str | Path, port: int, browser: bool = False) -> list[str]:
+    "The command line that serves `notebook` with Voila on 127.0.0.1:`port`."
+    return [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
+            *([] if browser else ["--no-browser"])]
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+def _stop(proc: subprocess.Popen, wait_s: float = 20):
+    "Stop Voila: SIGTERM (it shuts its kernels down), then SIGKILL if it does not end."
+    if proc.poll() is None:
+        proc.terminate()
+        try: proc.wait(wait_s)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+def serve(results: str | Path = "", preset: str = "", port: int = DEFAULT_PORT, browser: bool = True,
+          data: str | Path | None = None, say=print, start_timeout_s: float = 300) -> int:
+    "Serve the explorer on `results` (or `preset`'s, or the newest) with Voila on 127.0.0.1:`port` until Ctrl-C or SIGTERM; the exit status."
+    if importlib.util.find_spec("voila") is None:
+        raise ConfigError(f"voila is not installed; install it with `pip install {VOILA_PIN}` (scripts/env.sh does) "
+                          "or open nbs/figures/explorer.ipynb in JupyterLab")
+    folder = Path(results) if results else (default_results("") / (preset or default_preset()))
+    explorer_records(preset, results)                                  # a folder that is not there: its error, now
+    port = free_port(port)
+    import nbformat, threading
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None    # SIGTERM stops it like Ctrl-C
+    try:
+        with tempfile.TemporaryDirectory(prefix="bottlefit-explore-") as d:
+            nb = Path(d) / "explorer.ipynb"
+            nbformat.write(app_notebook(folder, data), nb)
+            proc = subprocess.Popen(voila_command(nb, port, browser), start_new_session=True, stdin=subprocess.DEVNULL)
+            try:
+                start = time.monotonic()
+                while not _listening(port):
+                    if proc.poll() is not None:
+                        raise ConfigError(f"voila stopped (exit status {proc.returncode}) before serving; its messages are above")
+                    if time.monotonic() - start > start_timeout_s:
+                        raise ConfigError(f"voila did not listen on port {port} within {start_timeout_s:.0f} s")
+                    time.sleep(0.2)
+                say(f"explorer of {folder} at http://127.0.0.1:{port}/ (Ctrl-C stops it)", flush=True)
+                code = proc.wait()
+                if code: say(f"voila stopped with exit status {code}", flush=True)
+                return code
+            except KeyboardInterrupt:
+                say("stopping the explorer", flush=True)
+                return 0
+            finally: _stop(proc)
+    finally:
+        if main_thread: signal.signal(signal.SIGTERM, previous)

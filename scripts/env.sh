@@ -15,10 +15,15 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 stamp="$VENV/.bottlefit-installed"
-want="$(cat "$ROOT/requirements.txt" "$ROOT/constraints.txt" "$ROOT/setup.py" "$ROOT/settings.ini" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+# The explorer's web app (`bottlefit explore`: Voila) and the browser tests (tests/test_browser.py: Playwright, which
+# drives the system's Chromium; its own browser download is never used). Verified with the pins of constraints.txt.
+APP_PINS="voila==0.5.13 playwright==1.65.2 greenlet==3.5.6 websockets==17.4"
+want="$( (cat "$ROOT/requirements.txt" "$ROOT/constraints.txt" "$ROOT/setup.py" "$ROOT/settings.ini" "$ROOT/pyproject.toml"; echo "$APP_PINS") | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[setup] installing pinned dependencies into $VENV (first run: a few minutes)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt" -c "$ROOT/constraints.txt"
+  # shellcheck disable=SC2086
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check $APP_PINS -c "$ROOT/constraints.txt"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
   echo "$want" > "$stamp"
 fi

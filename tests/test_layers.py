@@ -37,7 +37,7 @@ def test_system_model_imports_no_model_code():
     assert bottlefit_imports("results") - {"study"} <= {"core", "system"}, bottlefit_imports("results")
 
 
-@pytest.mark.parametrize("module", ["system", "results", "explore"])
+@pytest.mark.parametrize("module", ["system", "results", "explore", "stats"])
 def test_light_modules_do_not_load_torch(module):
     code = f"import sys, bottlefit.{module}; assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))[:5]"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,4 +1,5 @@
-"""The main job end to end: the smoke study on real Imagenette, then every figure notebook through papermill."""
+"""The main job end to end: the smoke study on real Imagenette, then every figure notebook through papermill; and the
+accuracy outputs (tables, claims, training curves) on the committed records and on copies with made-up per-image predictions."""
 import json
 import os
 import subprocess
@@ -9,9 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("BOTTLEFIT_DATA", ROOT / "data"))
-EXPECTED = ["table1.csv", "table1.md", "table2.csv", "table2.md", "claims.md", "claims.csv", "manifest.json", "pareto.csv", "pareto.md"] + \
-    [f"{f}.{e}" for f in ("fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "fig_pareto") for e in ("png", "svg")] + \
-    ["fig5.html", "fig7.html"]
+EXPECTED = ["table1.csv", "table1.md", "table2.csv", "table2.md", "claims.md", "claims.csv", "manifest.json", "pareto.csv", "pareto.md",
+            "curves.csv", "curves.md"] + \
+    [f"{f}.{e}" for f in ("fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "fig_pareto", "fig_curves") for e in ("png", "svg")] + \
+    ["fig5.html", "fig7.html", "plotly.min.js"]
+VERDICTS = ("reproduced", "partly", "not reproduced", "same within noise", "input, not testable")
 
 needs_data = pytest.mark.skipif(not (DATA / "imagenette2-224").is_dir() and not os.environ.get("CI"),
                                 reason=f"no imagenette2-224 under {DATA}")
@@ -38,12 +41,16 @@ def test_smoke_study_and_figures(tmp_path):
     missing = [f for f in EXPECTED if not (out / f).is_file()]
     assert not missing, missing
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["notebooks"]) == {"table1", "table2", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13",
-                                          "pareto", "claims", "explorer"}
+    assert set(manifest["notebooks"]) == {"table1", "table2", "curves", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12",
+                                          "fig13", "pareto", "claims", "explorer"}
     claims = (out / "claims.md").read_text()
     assert "IV-A.1" in claims and "V-C.3" in claims and "| the paper says |" in claims, claims[:500]
-    verdicts = sum(claims.count(f"| {v} |") for v in ("reproduced", "partly", "not reproduced", "input, not testable"))
+    verdicts = sum(claims.count(f"| {v} |") for v in VERDICTS)
     assert verdicts >= 22, claims[:500]
+    assert "paired: exact McNemar" in claims, claims[:500]          # the smoke study's records keep per-image predictions
+    for html in ("fig5.html", "fig7.html"):                         # offline: plotly from the file next to them, not a CDN
+        text = (out / html).read_text()
+        assert 'src="plotly.min.js"' in text and "cdn" not in text, html
 
 
 def test_bad_inputs_are_reported(tmp_path):
@@ -53,3 +60,44 @@ def test_bad_inputs_are_reported(tmp_path):
     r = subprocess.run([sys.executable, "-m", "bottlefit", "study", "--preset", "smoke", "--only", "nothing-like-this"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "no job" in r.stderr, r.stderr
+
+
+ACCURACY = "table1,table2,claims,curves"
+
+
+def figures_on(results, out, only=ACCURACY):
+    subprocess.run([sys.executable, "-m", "bottlefit", "figures", "--preset", "cpu", "--results", str(results), "--out", str(out),
+                    "--only", only, "--no-progress"], check=True, cwd=ROOT)
+
+
+def test_accuracy_outputs_with_predictions_and_seeds(tmp_path):
+    "Committed cpu records with made-up per-image predictions, seed repeats and narrow bottlenecks: every comparison is tested."
+    from bottlefit.figures import with_synthetic_predictions
+    from bottlefit.results import load_records
+    results, out = tmp_path / "results", tmp_path / "figures"
+    results.mkdir()
+    for name, rec in with_synthetic_predictions(load_records(ROOT / "data" / "results" / "cpu", "cpu")).items():
+        (results / f"{name}.json").write_text(json.dumps(rec))
+    with_claims = (DATA / "traces").is_dir()                       # the claims of Sec. V read the network traces
+    figures_on(results, out, ACCURACY if with_claims else "table1,table2,curves")
+    t1, t2 = (out / "table1.md").read_text(), (out / "table2.md").read_text()
+    assert "McNemar p = " in t1 and "Narrow bottlenecks (C < 3)" in t1 and "no per-image predictions" not in t1, t1
+    assert "### Seed spread" in t2 and "0, 1, 2" in t2 and "Pretraining→FT (FE) − HND [points]" in t2, t2
+    assert "| 1 | " in t2.split("### Paired tests")[1], t2                       # the narrow C = 1 row against the best baseline at C = 1
+    curves = (out / "curves.md").read_text()
+    assert "-s1 |" in curves and "resnet18-sp1-c1 |" in curves, curves
+    assert (out / "fig_curves.png").stat().st_size > 10_000
+    if not with_claims: return
+    claims = (out / "claims.md").read_text()
+    for cid in ("IV-B.10", "IV-B.11", "IV-C.3"): assert f"| {cid} |" in claims, cid
+    assert "paired: exact McNemar" in claims and "study's own conditions" in claims, claims[:800]
+    assert "payload cut 75.0–75.0%" in claims and "at the same C and at the same bytes" in claims
+
+
+def test_accuracy_outputs_on_records_without_predictions(tmp_path):
+    "The committed records of the first cpu study keep no per-image predictions: the tables say so, the claims fall back."
+    out = tmp_path / "figures"
+    figures_on(ROOT / "data" / "results" / "cpu", out, "table2,curves")
+    t2 = (out / "table2.md").read_text()
+    assert t2.count("n/a (no per-image predictions)") == 4 and "### Seed spread" not in t2, t2
+    assert "not converged" in (out / "curves.md").read_text()
