@@ -30,11 +30,20 @@ the data root, data/ by default; \`python scripts/get_imagenette.py --size 320\`
 instead). Without internet, copy an Imagenette folder (imagenette2-224/, imagenette2-320/, imagenette2-160/ or
 imagenette2/, each with train/ and val/ holding one folder per wnid) from elsewhere into data/ or into a folder named
 by BOTTLEFIT_DATA (\`export BOTTLEFIT_DATA=/path/to/data\`), with the network traces in its traces/ (wifi/, lte/, 5g/:
-the public repositories named in README.md, "Data"; the delay and energy figures need them), then run
+the public repositories named in README.md, "Data"; \`python scripts/get_traces.py\` fetches and checks them where the
+internet is reachable; the delay and energy figures need them), then run
 \`bash scripts/main.sh\` (smoke study, minutes) or \`PRESET=cpu bash scripts/main.sh\` (the full cpu study; README.md,
 "The study").
 MSG
     exit 0
+  fi
+fi
+if [ -n "$(BOTTLEFIT_DATA="$BOTTLEFIT_DATA" python -c 'import sys; sys.path.insert(0, "scripts"); from get_traces import missing, data_root; print(len(missing(data_root())) or "")')" ]; then
+  if python scripts/get_traces.py --probe; then
+    echo "[main] network traces missing under $BOTTLEFIT_DATA/traces: downloading them (5.6 MB, checksums in scripts/traces.json)"
+    python scripts/get_traces.py || echo "[main] some traces could not be fetched; the delay and energy figures need them"
+  else
+    echo "[main] network traces missing under $BOTTLEFIT_DATA/traces and no internet: the delay and energy figures will fail"
   fi
 fi
 python -m bottlefit study --preset "$preset" "$@"

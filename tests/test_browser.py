@@ -1,6 +1,6 @@
 """The explorer in a real browser: the Voila app of `python -m bottlefit explore`, driven like a user would (move the C
 slider, switch the link kind) with Playwright and Debian's Chromium, and the offline HTML export opened with the
-network blocked. Screenshots go to figures/browser/. Without Chromium, Playwright or Voila the tests are skipped and
+network blocked, and the documentation site opened from disk. Screenshots go to figures/browser/. Without Chromium, Playwright or Voila the tests are skipped and
 say why; no assertion depends on how long anything takes (the redraw times are printed, not checked)."""
 from __future__ import annotations
 
@@ -196,3 +196,28 @@ def test_explore_stops_on_ctrl_c(app):
     assert any("stopping the explorer" in l for l in app["lines"]), app["lines"]
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_docs_site(browser, tmp_path):
+    """The documentation site (scripts/docs.py, fast mode) opens from disk with the network blocked, and its home page's
+    links reach rendered notebooks."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("docs", ROOT / "scripts" / "docs.py")
+    docs = importlib.util.module_from_spec(spec)
+    sys.modules["docs"] = docs
+    spec.loader.exec_module(docs)
+    docs.build(tmp_path / "site", fast=True, work=tmp_path / "_proc")
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page = context.new_page()
+    errors = _errors(page, "file:")
+    page.goto((tmp_path / "site" / "index.html").as_uri(), timeout=WAIT_MS)
+    links = page.evaluate("() => [...document.querySelectorAll('a[href$=\".html\"]')].map(a => a.getAttribute('href'))")
+    pages = {str(docs.page_of(rel)) for rel in docs.site_notebooks() if rel.name != "index.ipynb"}
+    assert pages <= set(links), sorted(pages - set(links))
+    _shot(page, "docs-index.png", full_page=False)
+    page.locator(f'a[href="{sorted(pages)[0]}"]').first.click()
+    page.wait_for_selector(".jp-Notebook, .jp-Cell", timeout=WAIT_MS)     # a rendered notebook, not a missing file
+    assert page.title(), "the notebook page has no title"
+    assert errors == []
+    context.close()
