@@ -172,6 +172,8 @@ CASES = [
     ("study --preset smoke --only nothing-like-this", "no job"),
     ("figures --preset nope --no-progress", "nope"),
     ("figures --preset smoke --results {tmp}/missing --no-progress", "run the study first"),
+    ("explore --results {tmp}/missing --no-browser", "no results folder"),
+    ("explore --port 70000 --no-browser", "out of range"),
     ("nosuchcommand", "invalid choice"),
 ]
 
