@@ -21,4 +21,4 @@ if [ ! -d "$BOTTLEFIT_DATA/imagenette2-224" ]; then
   fi
   echo "note: no imagenette2-224 under BOTTLEFIT_DATA=$BOTTLEFIT_DATA; the real-data checks will be skipped"
 fi
-exec python -m pytest -p no:cacheprovider -q "$@" tests
+exec python -m pytest -p no:cacheprovider -q --durations=15 "$@" tests
