@@ -18,8 +18,9 @@ from .models import BottleneckModel, bottleneck_model, last_linear, load_state_d
 from .train import Stage, TrainConfig, evaluate, fit
 
 # %% auto #0
-__all__ = ['PRESETS', 'ALL', 'TRAINED_RUN_FIELDS', 'Preset', 'get_preset', 'method_stages', 'num_classes_of', 'preset_data',
-           'load_teacher', 'Run', 'build_run', 'train_run', 'load_trained', 'train_throughput']
+__all__ = ['PRESETS', 'ALL', 'TRAINED_RUN_FIELDS', 'BOTTLEFIT_CONFIGS', 'Preset', 'get_preset', 'method_stages', 'num_classes_of',
+           'preset_data', 'load_teacher', 'Run', 'build_run', 'train_run', 'load_trained', 'study_config',
+           'train_throughput', 'stage_key', 'train_cost']
 
 # %% ../nbs/05_methods.ipynb #e216a47c
 @dataclass(frozen=True)
@@ -185,35 +186,83 @@ def load_trained(path: str | Path, expect: dict | None = None) -> tuple[torch.nn
         raise ConfigError(f"weights in {path} do not fit the model its run describes ({one_line(e, 200)}); {redo}") from e
     return model.eval(), run
 
-# %% ../nbs/05_methods.ipynb #602ce88e
-def train_throughput(method: str, arch: str = "resnet18", split: str = "sp1", channels: int = 3, preset: str = "cpu",
-                     steps: int = 20, warmup: int = 3, root=None, teacher_path=None, progress: bool = True,
-                     config: TrainConfig | None = None) -> dict:
-    "Images/s of the first stage of `method` over `steps` training steps (after `warmup`) on the preset's data."
+# %% ../nbs/05_methods.ipynb #c8f10ac8
+def study_config(p: Preset, **kw) -> TrainConfig:
+    "The `TrainConfig` the study trains preset `p`'s jobs with; `kw` overrides fields (e.g. `seed`, `checkpoint_every`)."
+    from bottlefit.train import cpu_bf16_supported
+    return TrainConfig(**{**dict(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size, workers=p.workers,
+                                 cpu_bf16=p.cpu_bf16 and cpu_bf16_supported()), **kw})
+
+def _seconds_per_step(method: str, stage_index: int, arch: str, split: str, channels: int, p: Preset, teacher, train: Dataset,
+                      cfg: TrainConfig, steps: int, warmup: int, progress: bool = False) -> float:
+    "Mean seconds per optimiser step of stage `stage_index` of `method` on a fresh student, over `steps` steps after `warmup`."
     from torch.utils.data import DataLoader
     from tqdm.auto import tqdm
     from bottlefit.train import EpochBatches, SeededDataset, StageStep, prepare_teacher, set_train_mode
-    p = get_preset(preset)
-    n = num_classes_of(p.dataset)
-    t = load_teacher(arch, p, teacher_path) if teacher_path or p.teacher_weights else make_teacher(arch, num_classes=n)
-    model = bottleneck_model(arch, split, channels, input_size=p.input_size, teacher_model=t)
-    stage = method_stages(method, p.stage_epochs)[0]
-    train, _ = preset_data(p, root, progress)
-    cfg = config or TrainConfig(batch_size=p.batch_size, workers=p.workers)
+    stages = method_stages(method, p.stage_epochs)
+    if not 0 <= stage_index < len(stages): raise ConfigError(f"{method} has {len(stages)} stage(s); stage {stage_index} does not exist")
+    stage = stages[stage_index]
+    model = bottleneck_model(arch, split, channels, input_size=p.input_size, teacher_model=teacher)
     device = torch.device("cpu")
     model.to(memory_format=cfg.layout)
-    step = StageStep(model, stage, prepare_teacher(t.eval(), arch, cfg, device), arch, cfg, device)   # as `fit` runs it
+    step = StageStep(model, stage, prepare_teacher(teacher.eval(), arch, cfg, device), arch, cfg, device)   # as `fit` runs it
     set_train_mode(model, stage.train)
-    batches = EpochBatches(len(train), p.batch_size, 0, 0)
-    loader = DataLoader(SeededDataset(train, 0), batch_sampler=batches, num_workers=p.workers)
-    if len(batches) < steps + warmup: raise ConfigError(f"preset {preset} has only {len(batches)} batches per epoch")
-    it, seen = iter(loader), 0
-    for i in tqdm(range(warmup + steps), desc=f"{method} {stage.name}", disable=not progress):
+    batches = EpochBatches(len(train), cfg.batch_size, 0, 0)        # the same batches for every stage timed
+    if len(batches) < steps + warmup: raise ConfigError(f"preset {p.name} has only {len(batches)} batches per epoch; time fewer steps")
+    it = iter(DataLoader(SeededDataset(train, 0), batch_sampler=batches, num_workers=cfg.workers))
+    for i in tqdm(range(warmup + steps), desc=f"{method} {stage.name}", disable=not progress, leave=False):
         if i == warmup: t0 = time.perf_counter()
-        x, y = next(it)
-        step(x, y)
-        if i >= warmup: seen += len(x)
-    secs = time.perf_counter() - t0
-    return dict(method=method, stage=stage.name, arch=arch, split=split, channels=channels, preset=preset,
-                input_size=p.input_size, batch_size=p.batch_size, steps=steps, images_per_s=round(seen / secs, 1),
-                threads=torch.get_num_threads())
+        step(*next(it))
+    return (time.perf_counter() - t0) / steps
+
+def train_throughput(method: str, arch: str = "resnet18", split: str = "sp1", channels: int = 3, preset: str = "cpu",
+                     steps: int = 20, warmup: int = 3, root=None, teacher_path=None, progress: bool = True,
+                     config: TrainConfig | None = None, stage: int = 0) -> dict:
+    "Images/s of stage `stage` (0: the first) of `method` over `steps` training steps (after `warmup`) on the preset's data."
+    p = get_preset(preset)
+    t = load_teacher(arch, p, teacher_path) if teacher_path or p.teacher_weights else make_teacher(arch, num_classes=num_classes_of(p.dataset))
+    train, _ = preset_data(p, root, progress)
+    cfg = config or study_config(p)
+    secs = _seconds_per_step(method, stage, arch, split, channels, p, t, train, cfg, steps, warmup, progress)
+    return dict(method=method, stage=method_stages(method, p.stage_epochs)[stage].name, arch=arch, split=split, channels=channels,
+                preset=preset, input_size=p.input_size, batch_size=cfg.batch_size, steps=steps,
+                images_per_s=round(cfg.batch_size / secs, 1), threads=torch.get_num_threads())
+
+# %% ../nbs/05_methods.ipynb #7469b26f
+BOTTLEFIT_CONFIGS = ("bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd")   # Table II's four
+
+def stage_key(stage: Stage) -> str:
+    "What sets a stage's cost per step: 'objective:trained parts:optimiser', e.g. 'ghnd:encoder+decoder:adam'."
+    return f"{stage.objective}:{'+'.join(stage.train)}:{stage.optimizer}"
+
+def train_cost(arch: str = "resnet18", split: str = "sp1", channels: int = 3, preset: str = "cpu",
+               methods: tuple = BOTTLEFIT_CONFIGS, rounds: int = 6, steps: int = 20, warmup: int = 3, root=None,
+               progress: bool = True, config: TrainConfig | None = None) -> dict:
+    """Training cost of `methods` as the study trains them, measured side by side: seconds per step of every distinct stage
+    (`stage_key`) in `rounds` rotating rounds, and each method's training seconds per round at the preset's epochs."""
+    from bottlefit.train import EpochBatches
+    from tqdm.auto import tqdm
+    if int(rounds) < 1 or int(steps) < 1: raise ConfigError(f"train_cost needs rounds >= 1 and steps >= 1, got rounds={rounds}, steps={steps}")
+    p = get_preset(preset)
+    teacher = make_teacher(arch, num_classes=num_classes_of(p.dataset))    # speed does not depend on the weights
+    train, _ = preset_data(p, root, progress)
+    cfg = config or study_config(p)
+    plans = {m: method_stages(m, p.stage_epochs) for m in methods}
+    runs_it = {}                                                          # stage key -> (a method, its stage index)
+    for m, stages in plans.items():
+        for i, s in enumerate(stages): runs_it.setdefault(stage_key(s), (m, i))
+    keys = list(runs_it)
+    per_epoch = len(EpochBatches(len(train), cfg.batch_size, 0, 0))
+    secs = {k: [] for k in keys}
+    bar = tqdm(total=rounds * len(keys), desc="training cost", unit="stage", disable=not progress)
+    for r in range(rounds):
+        for k in keys[r % len(keys):] + keys[:r % len(keys)]:              # rotated: no stage always runs first or last
+            secs[k].append(_seconds_per_step(*runs_it[k], arch, split, channels, p, teacher, train, cfg, steps, warmup))
+            bar.update()
+    bar.close()
+    per_method = {m: dict(stages=[s.name for s in st], keys=[stage_key(s) for s in st], epochs=[s.epochs for s in st],
+                          seconds=[round(sum(s.epochs * per_epoch * secs[stage_key(s)][r] for s in st), 2) for r in range(rounds)])
+                  for m, st in plans.items()}
+    return dict(arch=arch, split=split, channels=channels, preset=preset, input_size=p.input_size, batch_size=cfg.batch_size,
+                steps_per_epoch=per_epoch, rounds=rounds, steps=steps, warmup=warmup, threads=torch.get_num_threads(),
+                cpu_bf16=bool(cfg.cpu_bf16), step_seconds={k: [round(x, 5) for x in v] for k, v in secs.items()}, methods=per_method)

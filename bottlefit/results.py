@@ -92,7 +92,7 @@ def _predictions_problem(rec: dict) -> str | None:
             return f"predictions.{key} give top-1 {float((pred == labels).mean()):.6f}, but {acc}.top1 is {rec[acc]['top1']:.6f}"
     return None
 
-# %% ../nbs/16_results.ipynb #4477a555
+# %% ../nbs/16_results.ipynb #914a208c
 FRACTION, COUNT, BYTES, SECONDS, NUMBER = "fraction", "count", "bytes", "seconds", "number"
 _NUMBERS = {FRACTION: ("a fraction in [0, 1]", lambda x: 0 <= x <= 1), COUNT: ("a whole number > 0", lambda x: type(x) is int and x > 0),
             BYTES: ("a byte count > 0", lambda x: x > 0), SECONDS: ("a time >= 0 s", lambda x: x >= 0), NUMBER: ("a number", lambda x: True)}
@@ -107,7 +107,10 @@ _MODEL = {**_COMMON, "run": dict, "history": [_EPOCH], "train_seconds?": SECONDS
 
 RECORD_SCHEMAS = {
     "system": {**_COMMON, "timings": {"paper_teachers": {"*": [SECONDS]}, "teachers": {"*": [SECONDS]}, "paper_designs": [_DESIGN],
-                                      "designs": [_DESIGN], "jpeg_bytes_224?": {"*": BYTES}, "input_size": COUNT, "repeats": COUNT}},
+                                      "designs": [_DESIGN], "jpeg_bytes_224?": {"*": BYTES}, "input_size": COUNT, "repeats": COUNT},
+               "train_cost?": {"arch": str, "channels": COUNT, "input_size": COUNT, "batch_size": COUNT, "steps_per_epoch": COUNT,
+                               "rounds": COUNT, "steps": COUNT, "step_seconds": {"*": [SECONDS]},
+                               "methods": {"*": {"stages": [str], "keys": [str], "epochs": [COUNT], "seconds": [SECONDS]}}}},
     "teacher": {**_MODEL, "card": {"params": COUNT, "macs": COUNT}, "weights?": {"file": str, "sha256": str, "bytes": COUNT},
                 "jpeg": {"*": {"bytes": BYTES, "top1": FRACTION, "top5": FRACTION, "images": COUNT}}},       # *: every key
     "bottleneck": {**_MODEL, "accuracy_bq8": _ACCURACY,

@@ -13,7 +13,7 @@ from .core import ConfigError
 
 # %% auto #0
 __all__ = ['NO_PREDICTIONS', 'mcnemar_exact', 'paired_outcomes', 'bootstrap_interval', 'paired_bootstrap', 'unpaired_interval',
-           'compare_records', 'comparison_text']
+           'compare_records', 'comparison_text', 'sign_test']
 
 # %% ../nbs/14_stats.ipynb #0eba4069
 def mcnemar_exact(b: int, c: int) -> float:
@@ -104,3 +104,20 @@ def comparison_text(c: dict | None) -> str:
     p = c.get("mcnemar_p")
     ptxt = f"McNemar p = {p:.2g}" if p is not None else f"unpaired p = {c['p']:.2g}"
     return f"{c['diff']:+.2f} points (95% CI {c['lo']:+.2f} to {c['hi']:+.2f}, {ptxt}): {c['verdict']}"
+
+# %% ../nbs/14_stats.ipynb #ab075110
+def sign_test(a, b, level: float = 0.95) -> dict:
+    """Paired repeated measurements `a[i]`, `b[i]` (e.g. seconds in round i): the exact two-sided sign test of a difference,
+    with the mean and range of the per-round differences and the mean ratio a/b. Verdict: 'A higher', 'A lower' or
+    'same within noise' (p >= 1 - level)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ConfigError(f"a sign test needs two equally long, non-empty series of paired values, got shapes {a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()): raise ConfigError("a sign test needs finite values")
+    d = a - b
+    up, down = int((d > 0).sum()), int((d < 0).sum())
+    p = mcnemar_exact(up, down)
+    verdict = "same within noise" if p >= 1 - level else ("A higher" if up > down else "A lower")
+    ratio = float(np.mean(a / b)) if (b != 0).all() else float("nan")
+    return dict(n=len(d), mean=float(d.mean()), lo=float(d.min()), hi=float(d.max()), ratio=ratio, higher=up, lower=down,
+                p=p, verdict=verdict)
