@@ -33,7 +33,7 @@ __all__ = ['GRIDS', 'OUTPUT_PATHS', 'PAPER_SYSTEM_CHANNELS', 'Grid', 'Job', 'stu
            'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_runs', 'sha256_file',
            'keep_teacher_weights', 'run_job', 'select_jobs', 'run_study']
 
-# %% ../nbs/09_study.ipynb #224566df
+# %% ../nbs/09_study.ipynb #ccd9c260
 @dataclass(frozen=True)
 class Grid:
     "Which backbones, bottleneck widths and baselines a preset's study trains, and how much it measures."
@@ -58,7 +58,7 @@ class Grid:
 GRIDS = {
     "paper": Grid(("densenet169", "densenet201", "resnet152")),
     "cpu": Grid(("resnet18",), sp2_arch="resnet18", sp2_channels=(3, 12), ae_channels=(12,), low_channels=(1, 2), seeds=(1, 2),
-                train_local=False, codec_fit_images=300, codec_images=300),
+                train_local=False, codec_fit_images=300, codec_images=300, cost_rounds=8, cost_steps=40),
     "smoke": Grid(("resnet18",), sp2_arch="resnet18", sp2_channels=(3,), ae_channels=(12,),
                   codec_fit_images=32, codec_images=32, timing_repeats=2, cost_rounds=2, cost_steps=3),
     "synthetic": Grid(("resnet18",), fig5_channels=(3, 12), sp2_arch="resnet18", sp2_channels=(3,), ae_channels=(12,),
