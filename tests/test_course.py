@@ -114,3 +114,18 @@ def test_checks_say_right_and_not_yet(checks, capsys):
     assert not c.check_bq8_frame_bytes(1)
     out = capsys.readouterr().out
     assert "not yet" in out and "Hint:" in out
+
+
+def test_time_course_script():
+    "scripts/time_course.py (the instructor page's run times): one lesson timed, and a clear error for a name that matches none."
+    import subprocess
+    script = ROOT / "scripts" / "time_course.py"
+    r = subprocess.run([sys.executable, str(script), "--only", "no-such-lesson"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no lesson matches 'no-such-lesson'" in r.stderr, r.stderr
+    r = subprocess.run([sys.executable, str(script), "--param", "SIZE"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "expected NAME=VALUE" in r.stderr, r.stderr
+    why = _missing(NEEDS["03_latency_and_energy"])
+    if why: pytest.skip(why)
+    r = subprocess.run([sys.executable, str(script), "--only", "03_"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "| `03_latency_and_energy` |" in r.stdout and " s |" in r.stdout, r.stdout
