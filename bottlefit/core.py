@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'CACHE_ENV', 'METHODS', 'CODECS', 'BottleFitError', 'ConfigError', 'DataError', 'one_line', 'project_root',
-           'data_root', 'cache_dir', 'current_umask', 'atomic_path', 'atomic_leftovers', 'remove_atomic_leftovers',
-           'atomic_write_bytes', 'atomic_write_json']
+__all__ = ['DATA_ENV', 'CACHE_ENV', 'METHODS', 'BOTTLEFIT', 'CODECS', 'BottleFitError', 'ConfigError', 'DataError', 'one_line',
+           'project_root', 'data_root', 'cache_dir', 'current_umask', 'atomic_path', 'atomic_leftovers',
+           'remove_atomic_leftovers', 'atomic_write_bytes', 'atomic_write_json']
 
 # %% ../nbs/00_core.ipynb #1458849f
 class BottleFitError(Exception):
@@ -41,6 +41,7 @@ CACHE_ENV = "BOTTLEFIT_CACHE"
 # Names shared by light modules (the system model, the results layer) and heavy ones (methods, codec), kept here so
 # that reading results never has to import PyTorch.
 METHODS = ("ce", "kd", "hnd", "bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd", "autoencoder", "teacher")
+BOTTLEFIT = ("bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd")   # the four configurations of Table II
 CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma", "bq8-rans")
 
 def project_root() -> Path | None:

@@ -12,15 +12,15 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .core import METHODS, ConfigError, one_line
+from .core import BOTTLEFIT, METHODS, ConfigError, one_line
 from .data import IMAGENETTE_IMAGENET_INDEX, make_dataset
 from .models import BottleneckModel, bottleneck_model, last_linear, load_state_dict_file, teacher as make_teacher
 from .train import Stage, TrainConfig, evaluate, fit
 
 # %% auto #0
-__all__ = ['PRESETS', 'ALL', 'TRAINED_RUN_FIELDS', 'BOTTLEFIT_CONFIGS', 'Preset', 'get_preset', 'method_stages', 'num_classes_of',
-           'preset_data', 'load_teacher', 'Run', 'build_run', 'train_run', 'load_trained', 'study_config',
-           'train_throughput', 'stage_key', 'train_cost']
+__all__ = ['PRESETS', 'ALL', 'TRAINED_RUN_FIELDS', 'Preset', 'get_preset', 'method_stages', 'num_classes_of', 'preset_data',
+           'load_teacher', 'Run', 'build_run', 'train_run', 'load_trained', 'study_config', 'train_throughput',
+           'stage_key', 'train_cost']
 
 # %% ../nbs/05_methods.ipynb #e216a47c
 @dataclass(frozen=True)
@@ -229,14 +229,12 @@ def train_throughput(method: str, arch: str = "resnet18", split: str = "sp1", ch
                 images_per_s=round(cfg.batch_size / secs, 1), threads=torch.get_num_threads())
 
 # %% ../nbs/05_methods.ipynb #7469b26f
-BOTTLEFIT_CONFIGS = ("bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd")   # Table II's four
-
 def stage_key(stage: Stage) -> str:
     "What sets a stage's cost per step: 'objective:trained parts:optimiser', e.g. 'ghnd:encoder+decoder:adam'."
     return f"{stage.objective}:{'+'.join(stage.train)}:{stage.optimizer}"
 
 def train_cost(arch: str = "resnet18", split: str = "sp1", channels: int = 3, preset: str = "cpu",
-               methods: tuple = BOTTLEFIT_CONFIGS, rounds: int = 6, steps: int = 20, warmup: int = 3, root=None,
+               methods: tuple = BOTTLEFIT, rounds: int = 6, steps: int = 20, warmup: int = 3, root=None,
                progress: bool = True, config: TrainConfig | None = None) -> dict:
     """Training cost of `methods` as the study trains them, measured side by side: seconds per step of every distinct stage
     (`stage_key`) in `rounds` rotating rounds, and each method's training seconds per round at the preset's epochs."""

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import METHODS, ConfigError, one_line, project_root
+from .core import BOTTLEFIT, METHODS, ConfigError, one_line, project_root
 from .system import Timings, check_candidates
 
 # %% auto #0
 __all__ = ['RECORD_VERSION', 'FRACTION', 'COUNT', 'BYTES', 'SECONDS', 'NUMBER', 'RECORD_SCHEMAS', 'METHOD_LABELS', 'ARCH_LABELS',
-           'BASELINES', 'BOTTLEFIT', 'job_name', 'default_results', 'results_dir', 'encode_classes', 'decode_classes',
+           'BASELINES', 'job_name', 'default_results', 'results_dir', 'encode_classes', 'decode_classes',
            'predictions_field', 'correct', 'record_problem', 'read_record', 'load_records', 'records_frame',
            'teacher_top1', 'timings', 'candidates']
 
@@ -202,7 +202,6 @@ METHOD_LABELS = {"ce": "Conventional (CE)", "kd": "KD", "hnd": "HND",
 ARCH_LABELS = {"resnet18": "ResNet-18", "resnet50": "ResNet-50", "resnet152": "ResNet-152", "densenet169": "DenseNet-169",
                "densenet201": "DenseNet-201", "mobilenet_v2": "MobileNetV2"}
 BASELINES = ("ce", "kd", "hnd")
-BOTTLEFIT = ("bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd")
 
 def records_frame(records: dict[str, dict]) -> pd.DataFrame:
     "One row per trained model (teachers included, the system record left out)."
