@@ -18,7 +18,7 @@ from .core import DATA_ENV, BottleFitError, one_line
 __all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'DEVICES', 'EDGES', 'WIRE_CODECS', 'MODEL_CODECS',
            'COMMAND_GROUPS', 'CARD_COLS', 'LATENCY_COLS', 'PLAN_COLS', 'int_in', 'positive', 'fraction', 'format_card',
            'format_table', 'Parser', 'command_group', 'parser', 'main', 'cmd_info', 'cmd_cards', 'cmd_cache',
-           'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_bench_train', 'cmd_codec_report', 'cmd_latency',
+           'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_bench_train', 'link_arg', 'cmd_codec_report', 'cmd_latency',
            'cmd_measure', 'cmd_plan', 'cmd_serve', 'cmd_client', 'cmd_bench_runtime', 'cmd_export_head',
            'cmd_bench_head', 'cmd_study', 'cmd_figures', 'cmd_explore']
 
@@ -218,7 +218,7 @@ def _data_commands(sub):
                                  ("bench-data", cmd_bench_data, "images/s of one pass over a split, uncached vs cached")):
         d = sub.add_parser(name, help=helptext, description=f"{helptext[0].upper()}{helptext[1:]}. Data root: --data or ${DATA_ENV}.")
         d.add_argument("--dataset", default="imagenette", choices=DATA_SOURCES)
-        d.add_argument("--size", type=int, default=224, help="model input size; images are stored at round(size*256/224)")
+        d.add_argument("--size", type=int_in(32), default=224, help="model input size; images are stored at round(size*256/224)")
         _io(d, as_json=False)
         d.add_argument("--workers", type=int_in(0), default=2, help="DataLoader worker processes (default 2)")
         if name == "cache":
@@ -327,22 +327,37 @@ def _training_commands(sub):
     b.set_defaults(func=cmd_bench_train)
 
 # %% ../nbs/10_cli.ipynb #a4174d6d
+def _parse_link(spec: str) -> tuple[str, float | int | None]:
+    "(kind, number or None) of a --link, checked without reading any data: what is wrong with its words is said first."
+    from bottlefit.system import LINK_KINDS, link_set
+    kind, _, pick = spec.partition(":")
+    if pick and kind not in LINK_KINDS:
+        raise BottleFitError(f"--link {spec!r}: only wifi:LEVEL, lte:CQI and lora:KHZ take a ':' part")
+    try: num = (float(pick) if kind == "lora" else int(pick)) if pick else None
+    except ValueError: raise BottleFitError(f"--link {spec!r}: {pick!r} is not a {'number of kHz' if kind == 'lora' else 'whole number'}") from None
+    if kind == "lora" and pick and not (math.isfinite(num) and num > 0):
+        raise BottleFitError(f"--link {spec!r}: a LoRa bandwidth is > 0 kHz (the paper uses 125, 250, 500)")
+    if kind == "wifi" and pick and num < 1: raise BottleFitError(f"--link {spec!r}: wifi has levels 1..4 (1 = worst), not {num}")
+    if kind == "lte" and pick and not 0 <= num <= 15: raise BottleFitError(f"--link {spec!r}: an LTE CQI is 0..15, not {num}")
+    if kind not in LINK_KINDS: link_set(kind)        # a rate such as 10mbps needs no data; anything else is refused here
+    return kind, num
+
+def link_arg(spec: str) -> str:
+    "An argparse type for --link: the spec itself, once `_parse_link` accepts its words (the traces are read later)."
+    try: _parse_link(spec)
+    except BottleFitError as e: raise argparse.ArgumentTypeError(str(e).removeprefix(f"--link {spec!r}: ")) from None
+    return spec
+
 def _pick_link(spec: str | None, data=None):
     "'wifi:2' (level), 'lte:9' (CQI), 'lora:500' (kHz), 'lora' / 'wifi' / 'lte' (the middle one), '10mbps', or None."
     if spec is None: return None
     from bottlefit.system import link_set, lora_links, lte_links
-    kind, _, pick = spec.partition(":")
-    if pick and kind not in ("wifi", "lte", "lora"):
-        raise BottleFitError(f"--link {spec!r}: only wifi:LEVEL, lte:CQI and lora:KHZ take a ':' part")
-    try: num = (float(pick) if kind == "lora" else int(pick)) if pick else None
-    except ValueError: raise BottleFitError(f"--link {spec!r}: {pick!r} is not a {'number of kHz' if kind == 'lora' else 'whole number'}") from None
-    if kind == "lte" and pick:
+    kind, num = _parse_link(spec)
+    if kind == "lte" and num is not None:
         links = lte_links(data)
         if num not in links: raise BottleFitError(f"--link {spec!r}: no LTE samples for CQI {num}; CQIs available: {sorted(links)}")
         return links[num]
-    if kind == "lora" and pick:
-        if not (math.isfinite(num) and num > 0): raise BottleFitError(f"--link {spec!r}: a LoRa bandwidth is > 0 kHz (the paper uses 125, 250, 500)")
-        return lora_links((num * 1e3,))[0]
+    if kind == "lora" and num is not None: return lora_links((num * 1e3,))[0]
     links = link_set(kind, data)
     if num is None: return links[len(links) // 2]
     if not 1 <= num <= len(links): raise BottleFitError(f"--link {spec!r}: {kind} has levels 1..{len(links)} here (1 = worst)")
@@ -449,11 +464,12 @@ def _ms(x: float) -> str: return f"{1e3 * x:.1f}"
 LATENCY_COLS = ("link", "approach", "delay_ms", "ci95_ms", "p95_ms", "head_ms", "net_ms", "tail_ms", "energy_mJ", "head", "tail")
 
 def cmd_latency(a) -> int:
-    from bottlefit.system import edge_profile, evaluate_approaches
-    links = _links(a.link, a.data)
+    from bottlefit.system import approaches, edge_profile, evaluate_approaches
     t, origins = _recorded_timings(a.results, a.timings)
     dev, edge, off = _device(a.device, t), edge_profile(a.edge), _offload(a.offload_bytes, t)
     designs = [(a.split, c, a.codec) for c in a.channels]
+    approaches(t, a.model, designs, a.input_size, off["bytes"])     # every timing it needs is recorded: said before the traces are read
+    links = _links(a.link, a.data)
     rows = evaluate_approaches(t, [a.model], dev, edge, links, designs, off["bytes"], a.input_size)
     if a.json:
         print(json.dumps(dict(timings=origins, device=dict(name=dev.name, source=dev.source, paper_s=dev.reported_s, fit=dev.fit),
@@ -481,7 +497,7 @@ def _where(p, link_help: str):
     "--device, --edge and --link."
     p.add_argument("--device", default="jetson_nano", choices=DEVICES, help="jetson_nano, raspberry_pi4 (Sec. V) or here (default jetson_nano)")
     p.add_argument("--edge", default="p72", choices=EDGES, help="p72 (the paper's edge server, modelled from MACs) or here (default p72)")
-    p.add_argument("--link", default="wifi", help=link_help)
+    p.add_argument("--link", default="wifi", type=link_arg, help=link_help)
 
 @command_group
 def _latency_command(sub):
@@ -597,7 +613,6 @@ def _run_candidates(runs, t, data=None) -> list[dict]:
 def _plan_link(a):
     "The one link `plan` prices: --link in any `_pick_link` form, or a kind with --level N (1 = worst)."
     if a.level is None: return _pick_link(a.link, a.data)
-    if ":" in a.link: raise BottleFitError(f"--link {a.link} already names one link; drop --level {a.level}")
     from bottlefit.system import link_set
     links = link_set(a.link, a.data)
     if a.level > len(links): raise BottleFitError(f"--level {a.level}: {a.link} has levels 1..{len(links)} here (1 = worst)")
@@ -628,8 +643,11 @@ def cmd_plan(a) -> int:
     from bottlefit.system import edge_profile, plan
     if (a.records is None) == (a.runs is None):
         raise BottleFitError("give exactly one of --records (a results folder, a preset such as cpu, or a JSON file of candidates) or --runs DIR")
-    link = _plan_link(a)
+    if a.level is not None and ":" in a.link: raise BottleFitError(f"--link {a.link} already names one link; drop --level {a.level}")
+    traces = _parse_link(a.link)[0] in ("wifi", "lte")
+    link = None if traces else _plan_link(a)      # LoRa and constant rates need no data: their errors are argument errors
     cands, t, origins, where = _plan_candidates(a)
+    link = link or _plan_link(a)                  # the traces are read last: what is wrong with the other inputs is said first
     dev, edge = _device(a.device, t), edge_profile(a.edge)
     r = plan(cands, t, dev, link, edge, a.min_accuracy, a.objective)
     front = {id(c) for c in r["front"]}
@@ -791,7 +809,7 @@ def _runtime_commands(sub):
     cl.add_argument("--images", required=True, help="an image folder (with class sub-folders for accuracy)")
     cl.add_argument("--limit", type=int_in(1), default=None, help="only N images, spread over the folder")
     cl.add_argument("--codec", default="bq8", choices=WIRE_CODECS, help="fp32, fp16, bq8, bq8-zlib or bq8-lzma")
-    cl.add_argument("--link", default=None, help="shape the upload: wifi[:level], lte[:CQI], lora[:kHz] or a rate like 2mbps")
+    cl.add_argument("--link", default=None, type=link_arg, help="shape the upload: wifi[:level], lte[:CQI], lora[:kHz] or a rate like 2mbps")
     _io(cl)
     cl.set_defaults(func=cmd_client)
     br = sub.add_parser("bench-runtime", help="client vs server on loopback: measured vs modelled delay, throughput",

@@ -16,12 +16,13 @@ import numpy as np
 from .core import CODECS, ConfigError, DataError, data_root
 
 # %% auto #0
-__all__ = ['LINK_KINDS', 'PAPER_LOCAL_DELAYS', 'PAPER_DEVICE_LABELS', 'DEVICE_POWER', 'P600_PEAK_FLOPS', 'EDGES', 'DEVICES',
-           'OFFLOAD_BYTES', 'PLAN_KEYS', 'summarize', 'Link', 'drain_times', 'constant_link', 'traces_root',
-           'wifi_traces', 'wifi_links', 'lte_sessions', 'lte_links', 'LoRaLink', 'lora_links', 'link_set',
-           'link_family', 'Workload', 'fit_device', 'Processor', 'paper_device', 'here_processor', 'p72_edge',
-           'device_profile', 'edge_profile', 'implied_jpeg_bytes', 'Timings', 'Scenario', 'evaluate_scenario',
-           'approach_label', 'approaches', 'evaluate_approaches', 'check_candidates', 'pareto_front', 'plan']
+__all__ = ['LTE_COLUMNS', 'LINK_KINDS', 'PAPER_LOCAL_DELAYS', 'PAPER_DEVICE_LABELS', 'DEVICE_POWER', 'P600_PEAK_FLOPS', 'EDGES',
+           'DEVICES', 'OFFLOAD_BYTES', 'PLAN_KEYS', 'summarize', 'Link', 'drain_times', 'constant_link', 'traces_root',
+           'wifi_traces', 'wifi_links', 'lte_sessions', 'lte_links', 'LoRaLink', 'lora_links', 'write_synthetic_traces',
+           'link_set', 'link_family', 'Workload', 'fit_device', 'Processor', 'paper_device', 'here_processor',
+           'p72_edge', 'device_profile', 'edge_profile', 'implied_jpeg_bytes', 'Timings', 'Scenario',
+           'evaluate_scenario', 'approach_label', 'approaches', 'evaluate_approaches', 'check_candidates',
+           'pareto_front', 'plan']
 
 # %% ../nbs/07_system.ipynb #578307db
 def summarize(samples, resamples: int = 200, bootstrap_below: int = 5000) -> dict:
@@ -127,9 +128,9 @@ def lte_sessions(root=None) -> list[list[dict]]:
         cur = []
         for r in csv.DictReader(f.open()):
             try:
-                assert r.get("NetworkMode") == "LTE" and r.get("State") == "D"
+                if r.get("NetworkMode") != "LTE" or r.get("State") != "D": raise ValueError("not an LTE download row")
                 row = dict(cqi=int(r["CQI"]), dl=float(r["DL_bitrate"]) * 1000, ul=float(r["UL_bitrate"]) * 1000)
-            except (AssertionError, ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError):     # a row of another mode, idle, or with a missing value ('-') ends a session
                 if cur: sessions.append(cur); cur = []
                 continue
             ping = r.get("PINGAVG")
@@ -184,6 +185,30 @@ class LoRaLink:
 def lora_links(bandwidths=(125e3, 250e3, 500e3), **kw) -> list[LoRaLink]:
     "LoRa links at several bandwidths (Fig. 12 of the paper), SF6 and CR 4/5 unless given."
     return [LoRaLink(bw_hz=bw, **kw) for bw in bandwidths]
+
+# %% ../nbs/07_system.ipynb #219310da
+LTE_COLUMNS = ("Timestamp", "Longitude", "Latitude", "Speed", "Operatorname", "CellID", "NetworkMode", "RSRP", "RSRQ", "SNR", "CQI",
+               "RSSI", "DL_bitrate", "UL_bitrate", "State", "PINGAVG")
+
+def write_synthetic_traces(root, seed: int = 0, seconds: int = 100) -> Path:
+    "Write made-up WiFi and LTE traces in the real formats under `root`/traces (for tests and demos); returns that folder."
+    rng, out = np.random.default_rng(seed), Path(root) / "traces"
+    (out / "wifi").mkdir(parents=True, exist_ok=True); (out / "lte").mkdir(parents=True, exist_ok=True)
+    for k, mean_mbps in enumerate(np.geomspace(2, 50, 8)):
+        rate = mean_mbps * 1e6 / 8 * np.exp(rng.normal(0, 0.3, seconds))            # bytes/s around the mean
+        if k == 0: rate[rng.choice(seconds, seconds // 10, replace=False)] = 0.0       # outage seconds on the slowest
+        (out / "wifi" / f"synthetic{k}_1_wifi.csv").write_text("".join(f"{t + 1},{int(r)}\n" for t, r in enumerate(rate)))
+    rows = []
+    for cqi in rng.permutation(np.arange(3, 16)):                                    # 13 sessions, one CQI each, 40 s long
+        dl = (0.4 + 2.2 * cqi) * 1e3 * np.exp(rng.normal(0, 0.2, 40))               # kbit/s: about 7 to 34 Mbit/s
+        rows += [dict(NetworkMode="LTE", State="D", CQI=int(cqi), DL_bitrate=int(d), UL_bitrate=int(d * 0.02),
+                      PINGAVG=f"{rng.uniform(30, 60):.1f}") for d in dl]
+        rows.append(dict(NetworkMode="LTE", State="I", CQI=int(cqi), DL_bitrate=0, UL_bitrate=0, PINGAVG="-"))
+    with open(out / "lte" / "synthetic_lte.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, LTE_COLUMNS, restval="-"); w.writeheader(); w.writerows(rows)
+    (out / "README.md").write_text(f"Synthetic traces (bottlefit.system.write_synthetic_traces, seed {seed}): made up for tests "
+                                   "and demos, not measurements. The real ones: see data/README.md.\n")
+    return out
 
 # %% ../nbs/07_system.ipynb #7bc28e21
 LINK_KINDS = ("wifi", "lte", "lora")

@@ -221,3 +221,14 @@ def test_plan_on_the_committed_results(link):
                         "--link", link, "--min-accuracy", "0.5"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 0 and r.stderr == "", r.stderr
     assert "\nbest: " in r.stdout and "* = on the Pareto front" in r.stdout, r.stdout
+
+
+NEEDS_DATA = ("cache", "bench-data", "codec-report", "latency", "plan", "client", "bench-runtime", "train", "eval", "study")
+ARG_CASES = [c for c in CASES if c[0].split()[0] in NEEDS_DATA]
+
+
+@pytest.mark.parametrize("template,fragment", ARG_CASES, ids=[c[0].split(" --")[0] + ":" + c[1] for c in ARG_CASES])
+def test_argument_errors_come_before_data_errors(ws, template, fragment, tmp_path, monkeypatch):
+    "With an empty data root (a fresh clone: no Imagenette, no traces) each bad argument is still named, not the missing data."
+    monkeypatch.setenv("BOTTLEFIT_DATA", str(tmp_path))
+    test_bad_input_is_one_line(ws, template, fragment)
