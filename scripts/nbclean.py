@@ -20,6 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / "nbs"
 KEEP_NB_METADATA = ("kernelspec",)
+# The one kernelspec of this project's notebooks. JupyterLab writes the display name of the kernel it ran
+# ("Python 3 (ipykernel)"), which would change a committed notebook on every save: it is written back as this.
+KERNELSPEC = {"display_name": "python3", "language": "python", "name": "python3"}
 KEEP_CELL_METADATA = ("tags",)
 
 
@@ -28,6 +31,8 @@ def problems(nb: dict) -> list[str]:
     out = []
     extra = sorted(set(nb.get("metadata", {})) - set(KEEP_NB_METADATA))
     if extra: out.append(f"notebook metadata {extra}")
+    ks = nb.get("metadata", {}).get("kernelspec")
+    if ks is not None and ks != KERNELSPEC: out.append(f"kernelspec {ks} (this project's notebooks keep {KERNELSPEC})")
     for i, c in enumerate(nb.get("cells", [])):
         extra = sorted(set(c.get("metadata", {})) - set(KEEP_CELL_METADATA))
         if extra: out.append(f"cell {i}: metadata {extra}")
@@ -39,6 +44,7 @@ def problems(nb: dict) -> list[str]:
 def clean(nb: dict) -> dict:
     "Clean `nb` in place (and return it)."
     nb["metadata"] = {k: v for k, v in nb.get("metadata", {}).items() if k in KEEP_NB_METADATA}
+    if "kernelspec" in nb["metadata"]: nb["metadata"]["kernelspec"] = dict(KERNELSPEC)
     for c in nb.get("cells", []):
         c["metadata"] = {k: v for k, v in c.get("metadata", {}).items() if k in KEEP_CELL_METADATA}
         if c.get("cell_type") == "code":

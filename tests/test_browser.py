@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -52,13 +53,42 @@ def _shot(page, name: str, **kw) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    "`python -m bottlefit explore --no-browser --port 0` on the newest results folder; its URL and process."
-    _need_voila()
-    log = tmp_path_factory.mktemp("explore") / "voila.log"
+def data_root_env(tmp_path_factory) -> dict:
+    """The environment the explorer runs in: the real data root where it holds the network traces, else a data root of
+    synthetic traces (`bottlefit.system.write_synthetic_traces`), so that a fresh clone without data tests the same code."""
+    from bottlefit.core import DATA_ENV, data_root
+    from bottlefit.system import write_synthetic_traces
+    if (data_root() / "traces").is_dir(): return dict(os.environ)
+    root = tmp_path_factory.mktemp("synthetic-data")
+    write_synthetic_traces(root)
+    print(f"no network traces under {data_root()}: the explorer runs on synthetic traces in {root}")
+    return {**os.environ, DATA_ENV: str(root)}
+
+
+def _stop_tree(proc: subprocess.Popen, grace_s: float = 30) -> list:
+    """Stop `proc` and everything it started (Voila runs in a session of its own, its kernel under it): Ctrl-C first, as
+    a user would, then SIGKILL for whatever is left. The processes still alive afterwards (none, unless the kernel refuses)."""
+    import psutil
+    try: tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess: tree = []
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try: proc.wait(grace_s)
+        except subprocess.TimeoutExpired: pass
+    _, alive = psutil.wait_procs(tree, timeout=grace_s)
+    for p in alive:
+        try: p.kill()
+        except psutil.NoSuchProcess: pass
+    _, alive = psutil.wait_procs(alive, timeout=grace_s)
+    if proc.poll() is None: proc.wait()
+    return alive
+
+
+def start_explore(env: dict, log: Path) -> tuple[subprocess.Popen, list, str | None]:
+    "`python -m bottlefit explore --no-browser --port 0`: the process, its stdout lines so far, and its URL (None if it did not print one)."
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bottlefit", "explore", "--no-browser", "--port", "0"], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=err, text=True)
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
     lines, found = [], threading.Event()
     def read():
         for line in proc.stdout:
@@ -67,12 +97,21 @@ def app(tmp_path_factory):
         found.set()
     threading.Thread(target=read, daemon=True).start()
     found.wait(START_S)
-    url = next((m.group(0) for l in lines for m in [re.search(r"http://127\.0\.0\.1:\d+/", l)] if m), None)
-    if url is None:
-        proc.kill()
-        pytest.fail(f"explore did not print its address: {''.join(lines)}\n{log.read_text()[-3000:]}")
-    yield dict(url=url, proc=proc, lines=lines, log=log)
-    if proc.poll() is None: proc.kill(); proc.wait()
+    return proc, lines, next((m.group(0) for l in lines for m in [re.search(r"http://127\.0\.0\.1:\d+/", l)] if m), None)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, data_root_env):
+    "The explorer on the newest results folder: its URL and process; stopped with all it started, whatever the tests did."
+    _need_voila()
+    log = tmp_path_factory.mktemp("explore") / "voila.log"
+    proc, lines, url = start_explore(data_root_env, log)
+    try:
+        if url is None: pytest.fail(f"explore did not print its address: {''.join(lines)}\n{log.read_text()[-3000:]}")
+        yield dict(url=url, proc=proc, lines=lines, log=log)
+    finally:
+        left = _stop_tree(proc)
+        assert not left, f"still running after the explorer was stopped: {left}"
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +121,8 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         print(f"browser: Chromium {b.version}")
-        yield b
-        b.close()
+        try: yield b
+        finally: b.close()
 
 
 VIEWS = """() => Object.fromEntries([...document.querySelectorAll('.js-plotly-plot')].map(
@@ -158,9 +197,11 @@ def test_voila_app(browser, app):
     page.close()
 
 
-def test_offline_html(browser, tmp_path):
+def test_offline_html(browser, tmp_path, data_root_env, monkeypatch):
     "The offline export renders and its controls work with every request other than the file itself refused."
+    from bottlefit.core import DATA_ENV
     from bottlefit.explore import Explorer, explorer_records, write_views_html
+    if DATA_ENV in data_root_env: monkeypatch.setenv(DATA_ENV, data_root_env[DATA_ENV])
     html = write_views_html(Explorer(explorer_records()).views_figure(), tmp_path / "explorer.html")
     context = browser.new_context(viewport={"width": 1520, "height": 640})
     refused = []
@@ -221,3 +262,17 @@ def test_docs_site(browser, tmp_path):
     assert page.title(), "the notebook page has no title"
     assert errors == []
     context.close()
+
+
+def test_a_stopped_app_leaves_no_process(tmp_path, data_root_env):
+    """What the fixture's teardown does when a test fails: the explorer, its Voila (a session of its own) and the kernel
+    are all gone. Killing only the `explore` process, as this file once did, left Voila and its kernel running."""
+    import psutil
+    _need_voila()
+    proc, lines, url = start_explore(data_root_env, tmp_path / "voila.log")
+    assert url is not None, "".join(lines)
+    with urllib.request.urlopen(url, timeout=WAIT_MS / 1e3) as r: assert r.status == 200     # Voila starts the kernel
+    tree = [proc.pid] + [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+    assert len(tree) >= 2, tree                                                              # explore and Voila at least
+    assert _stop_tree(proc) == []
+    assert [p for p in tree if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE] == []
