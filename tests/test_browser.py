@@ -48,7 +48,7 @@ def _shot(page, name: str, **kw) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / name
     img.save(path, optimize=True)
-    print(f"screenshot {path.relative_to(ROOT)} ({path.stat().st_size / 1e3:.0f} KB)")
+    print(f"screenshot {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ({path.stat().st_size / 1e3:.0f} KB)")
     return path
 
 
@@ -59,9 +59,11 @@ def data_root_env(tmp_path_factory) -> dict:
     from bottlefit.core import DATA_ENV, data_root
     from bottlefit.system import write_synthetic_traces
     if (data_root() / "traces").is_dir(): return dict(os.environ)
+    global SHOTS
     root = tmp_path_factory.mktemp("synthetic-data")
     write_synthetic_traces(root)
-    print(f"no network traces under {data_root()}: the explorer runs on synthetic traces in {root}")
+    SHOTS = tmp_path_factory.mktemp("screenshots")        # the committed screenshots show the real traces only
+    print(f"no network traces under {data_root()}: the explorer runs on synthetic traces in {root}; screenshots go to {SHOTS}")
     return {**os.environ, DATA_ENV: str(root)}
 
 
