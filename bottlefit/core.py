@@ -5,20 +5,24 @@
 # %% ../nbs/00_core.ipynb #003c048d
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
+import time
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'CACHE_ENV', 'METHODS', 'BOTTLEFIT', 'CODECS', 'BottleFitError', 'ConfigError', 'DataError', 'one_line',
-           'project_root', 'data_root', 'cache_dir', 'current_umask', 'atomic_path', 'atomic_leftovers',
-           'remove_atomic_leftovers', 'atomic_write_bytes', 'atomic_write_json']
+           'project_root', 'data_root', 'cache_dir', 'current_umask', 'atomic_path', 'atomic_write_bytes',
+           'atomic_write_json', 'atomic_leftovers', 'remove_atomic_leftovers', 'Busy', 'lock_holder', 'hold_lock']
 
 # %% ../nbs/00_core.ipynb #1458849f
 class BottleFitError(Exception):
@@ -100,21 +104,6 @@ def atomic_path(dest: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
         else: tmp.unlink(missing_ok=True)
         raise
 
-_LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")     # atomic_path's temporary names: .<dest>.<8 random>.tmp
-
-def atomic_leftovers(folder: str | os.PathLike) -> list[Path]:
-    "Temporary files and folders of atomic writes in `folder` that were killed before their rename."
-    folder = Path(folder)
-    return sorted(p for p in folder.iterdir() if _LEFTOVER.fullmatch(p.name)) if folder.is_dir() else []
-
-def remove_atomic_leftovers(folder: str | os.PathLike) -> list[Path]:
-    "Delete `atomic_leftovers(folder)` (call it only where no other process is writing); returns them."
-    gone = atomic_leftovers(folder)
-    for p in gone:
-        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
-        else: p.unlink(missing_ok=True)
-    return gone
-
 def atomic_write_bytes(dest: str | os.PathLike, data: bytes) -> Path:
     "Write `data` to `dest` atomically (fsync'd before the rename)."
     with atomic_path(dest) as tmp:
@@ -125,3 +114,84 @@ def atomic_write_bytes(dest: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_json(dest: str | os.PathLike, obj: Any) -> Path:
     "Write `obj` as indented JSON to `dest` atomically."
     return atomic_write_bytes(dest, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+# %% ../nbs/00_core.ipynb #5e1f7a0c
+_LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")     # atomic_path's temporary names: .<dest>.<8 random>.tmp
+
+def atomic_leftovers(folder: str | os.PathLike, names: Sequence[str] | None = None) -> list[Path]:
+    "Temporary files and folders of atomic writes in `folder` killed before their rename (`names`: only writes to these files)."
+    folder = Path(folder)
+    pat = _LEFTOVER if names is None else re.compile(r"\.(?:%s)\.[a-z0-9_]{8}\.tmp" % "|".join(map(re.escape, names)))
+    return sorted(p for p in folder.iterdir() if pat.fullmatch(p.name)) if folder.is_dir() else []
+
+def remove_atomic_leftovers(folder: str | os.PathLike, names: Sequence[str] | None = None) -> list[Path]:
+    "Delete `atomic_leftovers(folder, names)`: call it only while no other process can be writing these files."
+    gone = atomic_leftovers(folder, names)
+    for p in gone:
+        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+        else: p.unlink(missing_ok=True)
+    return gone
+
+# %% ../nbs/00_core.ipynb #c4d5e6f7
+class Busy(BottleFitError):
+    "Another process holds a lock (`hold_lock`); the message names it and says what to do."
+
+def _command() -> str:
+    "This process's command line, for its lock files (`/proc/self/cmdline` on Linux, else `sys.argv`)."
+    try: args = Path("/proc/self/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError: args = [sys.executable, *sys.argv]
+    if args: args[0] = Path(args[0]).name
+    return one_line(" ".join(args), 200)
+
+def lock_holder(path: str | os.PathLike) -> dict | None:
+    "What the holder of lock file `path` wrote in it (pid, command, since), or None if there is nothing readable."
+    try: info = json.loads(Path(path).read_text())
+    except (OSError, ValueError): return None
+    return info if isinstance(info, dict) and isinstance(info.get("pid"), int) else None
+
+def _busy(path: Path, what: str) -> Busy:
+    h = lock_holder(path)
+    if h is None: return Busy(f"{what} is in use by another process (lock file {path}); wait until it ends, then run this again")
+    return Busy(f"{what} is in use by process {h['pid']} ({one_line(h.get('command'), 160)}, since {h.get('since')}); "
+                f"wait until it ends, or stop it (`kill {h['pid']}`) and run this again")
+
+# %% ../nbs/00_core.ipynb #e2f3a4b5
+def _same_file(fd: int, path: Path) -> bool:
+    "Whether the open file `fd` is the file now at `path` (a holder deletes its lock file when it lets go)."
+    try: st = path.stat()
+    except FileNotFoundError: return False
+    mine = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+def _try_lock(path: Path) -> int | None:
+    "An open descriptor of `path` that holds its exclusive lock, or None while another process holds it."
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, path): return fd
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)          # we locked a file that its holder had just deleted: lock the one at the path now
+
+@contextmanager
+def hold_lock(path: str | os.PathLike, what: str, wait: float = 0) -> Iterator[Path]:
+    "Hold the exclusive lock of lock file `path` while the block runs; `Busy` (naming the holder) after `wait` s."
+    path, deadline = Path(path), time.monotonic() + wait
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while (fd := _try_lock(path)) is None:
+        if time.monotonic() >= deadline: raise _busy(path, what)
+        time.sleep(0.01)
+    try:
+        info = dict(pid=os.getpid(), command=_command(), since=datetime.now().isoformat(timespec="seconds"))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        yield path
+    finally:
+        try:
+            if _same_file(fd, path): path.unlink()      # while we hold it: nobody else can be relying on this file
+        finally: os.close(fd)

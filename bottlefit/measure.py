@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .core import ConfigError, atomic_write_json
+from .core import ConfigError, atomic_write_json, hold_lock
 
 # %% auto #0
 __all__ = ['FIXED_CODECS', 'time_module', 'time_split', 'time_teacher', 'time_design', 'mean_jpeg_bytes', 'measure',
@@ -88,9 +88,15 @@ def measure(teachers: Sequence[str] = (), designs: Sequence[tuple] = (), input_s
         else: out["paper_designs" if paper else "designs"].append(time_design(*what, input_size, repeats, num_classes))
     return out
 
+# %% ../nbs/15_measure.ipynb #a9b8c7d6
 def save_timings(path: str | Path, new: dict, provenance: dict | None = None) -> dict:
     "Merge timings `new` into the JSON file `path` (created if missing; same-key entries replaced) and return the merged object."
     path = Path(path)
+    with hold_lock(path.with_name(f".{path.name}.lock"), f"timings file {path}", wait=60):    # read, merge, write: one writer
+        return _merge_timings(path, new, provenance)
+
+def _merge_timings(path: Path, new: dict, provenance: dict | None) -> dict:
+    "`save_timings`'s read, merge and atomic write (under the lock of `path`)."
     old = {}
     if path.exists():
         try: old = json.loads(path.read_text())

@@ -14,6 +14,7 @@ import platform
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,16 +23,17 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .core import ConfigError, atomic_write_json, one_line, project_root
+from .core import ConfigError, atomic_write_json, hold_lock, one_line, project_root
 from .methods import (get_preset, load_teacher, preset_data, build_run, train_run, num_classes_of, PRESETS, METHODS,
                                study_config, train_cost)
-from .results import RECORD_VERSION, default_results, job_name, load_records, read_record, record_problem
+from .results import (RECORD_VERSION, _what_to_do, default_results, job_name, load_records, read_record,
+                               record_problem)
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['GRIDS', 'OUTPUT_PATHS', 'PAPER_SYSTEM_CHANNELS', 'Grid', 'Job', 'study_grid', 'code_dirty', 'provenance', 'raw_image',
-           'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_runs', 'sha256_file',
-           'keep_teacher_weights', 'run_job', 'select_jobs', 'run_study']
+__all__ = ['GRIDS', 'OUTPUT_PATHS', 'PAPER_SYSTEM_CHANNELS', 'STUDY_LOCK', 'Grid', 'Job', 'study_grid', 'code_dirty',
+           'provenance', 'raw_image', 'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_runs',
+           'sha256_file', 'keep_teacher_weights', 'run_job', 'select_jobs', 'run_study']
 
 # %% ../nbs/09_study.ipynb #ccd9c260
 @dataclass(frozen=True)
@@ -280,8 +282,36 @@ def keep_teacher_weights(model: torch.nn.Module, dest: Path) -> dict:
     atomic_write_bytes(dest, buf.getvalue())
     return dict(file=dest.name, sha256=sha256_file(dest), bytes=dest.stat().st_size, dtype="float16")
 
+def _size(n: int, other: int) -> str:
+    "`n` bytes in MB or kB, to as many digits as it takes to differ from `other` bytes."
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n >= scale and f"{n / scale:.1f}" != f"{other / scale:.1f}": return f"{n / scale:.1f} {unit}"
+    return f"{n:,} bytes"
+
+# %% ../nbs/09_study.ipynb #9d0e1f2a
+def _kept_weights(w: dict, results: Path, record: Path, retrain: str) -> Path:
+    "The teacher weights that `record` keeps (`weights` w), checked: a file of the `results` folder, its size, its SHA-256."
+    name = w["file"]
+    if name in ("", ".", "..") or Path(name).name != name or any(c in name for c in "/\\\0"):
+        raise ConfigError(f"{record} names the teacher weights {name!r}, which is not a plain file name in {results}: "
+                          f"the record was edited. Restore it (`git checkout -- {record}`) or {retrain}")
+    kept, restore = results / name, f"Restore them (`git checkout -- {results / name}` in a clone of the project) or {retrain}"
+    if not kept.resolve().is_relative_to(results.resolve()):
+        raise ConfigError(f"{kept} leads to {kept.resolve()}, outside {results}: the teacher weights must be a file of the "
+                          f"results folder. {restore}")
+    if not kept.is_file():
+        raise ConfigError(f"{record} keeps the teacher weights {kept}, and they are missing. {restore}")
+    if (size := kept.stat().st_size) != w["bytes"]:
+        raise ConfigError(f"{name} is {_size(size, w['bytes'])}, {record} says {_size(w['bytes'], size)}: these are not the "
+                          f"weights the recorded students were distilled from. {restore}")
+    if (got := sha256_file(kept)) != w["sha256"]:
+        raise ConfigError(f"{kept} has SHA-256 {got[:16]}..., not the {w['sha256'][:16]}... that {record} records: these are "
+                          f"not the weights the recorded students were distilled from. {restore}")
+    return kept
+
+# %% ../nbs/09_study.ipynb #1f2a3b4c
 def _teacher_path(job: Job, preset: str, results: Path, runs: Path) -> Path | None:
-    "The weights file of `job`'s teacher: the one kept with its record (checked against its SHA-256), else its run's model.pt."
+    "The weights file of `job`'s teacher: the one kept with its record (`_kept_weights`), else its run's model.pt."
     p = get_preset(preset)
     if p.teacher_weights is not None: return None
     t = Job("teacher", job.arch).name
@@ -290,22 +320,14 @@ def _teacher_path(job: Job, preset: str, results: Path, runs: Path) -> Path | No
                "already recorded, which were distilled from the old weights")
     if record.is_file():
         w = read_record(record, preset).get("weights")
-        if w is not None:
-            kept = results / w["file"]
-            if not kept.is_file():
-                raise ConfigError(f"{job.name} needs the teacher weights {kept} that {record} records, and they are missing: restore "
-                                  f"them (`git checkout -- {kept}` in a clone of the project) or {retrain}")
-            if (got := sha256_file(kept)) != w["sha256"]:
-                raise ConfigError(f"{kept} has SHA-256 {got[:16]}..., not the {w['sha256'][:16]}... that {record} records: these are "
-                                  f"not the weights the recorded students were distilled from. Restore them (`git checkout -- {kept}`) "
-                                  f"or {retrain}")
-            return kept
+        if w is not None: return _kept_weights(w, results, record, retrain)
         if path.is_file(): return path
         raise ConfigError(f"{job.name} needs the weights of the trained teacher, {path}, which are missing although {record} records "
                           f"that teacher (a record made before weights were kept with it); {retrain}")
     if path.is_file(): return path
     raise ConfigError(f"{job.name} needs the trained teacher {path}; run the study in order (its teacher job comes first)")
 
+# %% ../nbs/09_study.ipynb #2a3b4c5d
 def _rank() -> int:
     import torch.distributed as dist
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
@@ -369,6 +391,9 @@ def select_jobs(preset: str, only: str | None = None) -> list[Job]:
     names, parts = {j.name for j in jobs}, [o.strip() for o in only.split(",") if o.strip()]
     return [j for j in jobs if any(j.name == o if o in names else o in j.name for o in parts)]
 
+# %% ../nbs/09_study.ipynb #4c5d6e7f
+STUDY_LOCK = ".study.lock"      # in the results and the runs folder while a study works there
+
 def run_study(preset: str, results: str | Path | None = None, runs: str | Path | None = None, only: str | None = None,
               root=None, progress: bool = True, config=None, redo: bool = False) -> dict[str, dict]:
     """Run (or resume) every job of `preset`'s grid that `only` selects (`select_jobs`); returns the records by job name.
@@ -378,12 +403,16 @@ def run_study(preset: str, results: str | Path | None = None, runs: str | Path |
     _code_state()                        # pin the revision of the code this study runs
     jobs = select_jobs(preset, only)
     if not jobs: raise ConfigError(f"no job of preset {preset!r} matches {only!r}; names look like {study_grid(preset)[-1].name}")
-    results = Path(results or default_results(preset))
+    results, runs = Path(results or default_results(preset)), Path(runs or default_runs(preset))
     done = 0 if redo else sum((results / f"{j.name}.json").is_file() for j in jobs)
-    bar = tqdm(jobs, desc=f"study {preset}", unit="job", disable=not progress)
-    if progress: print(f"study {preset}: {len(jobs)} jobs, {done} already recorded in {results}")
     out = {}
-    for job in bar:
-        bar.set_postfix_str(job.name)
-        out[job.name] = run_job(job, preset, results, runs, root, progress, config, redo)
+    with ExitStack() as locks:
+        if done < len(jobs) and os.environ.get("RANK", "0") == "0":     # work to do; under torchrun process 0 holds them
+            for what, folder in (("results", results), ("runs", runs)):
+                locks.enter_context(hold_lock(folder / STUDY_LOCK, f"{what} folder {folder}"))
+        if progress: print(f"study {preset}: {len(jobs)} jobs, {done} already recorded in {results}")
+        bar = tqdm(jobs, desc=f"study {preset}", unit="job", disable=not progress)
+        for job in bar:
+            bar.set_postfix_str(job.name)
+            out[job.name] = run_job(job, preset, results, runs, root, progress, config, redo)
     return out

@@ -12,6 +12,7 @@ import json
 import os
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -25,17 +26,18 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 from tqdm.auto import tqdm
 
-from .core import (BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, one_line,
-                            remove_atomic_leftovers)
+from .core import (BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, hold_lock,
+                            one_line, remove_atomic_leftovers)
 from .losses import ce_loss, distill_pairs, feature_distillation_loss, kd_loss
 from .models import BottleneckModel, Staged
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'OPTIMIZERS', 'SCHEDULES', 'SUMMED', 'RUN_KEYS', 'CHECKPOINT_KEYS', 'Stage', 'model_parts', 'freeze',
-           'set_train_mode', 'make_optimizer', 'make_scheduler', 'teacher_targets', 'compute_loss', 'mix_seed',
-           'EpochBatches', 'SeededDataset', 'DistributedBatchNorm2d', 'sync_batchnorm', 'evaluate', 'RunFolder',
-           'fold_batchnorms', 'frozen_view', 'TrainConfig', 'cpu_bf16_supported', 'autocast_on', 'init_distributed',
-           'pick_device', 'TeacherCache', 'StageStep', 'prepare_teacher', 'Interrupted', 'fit']
+__all__ = ['OBJECTIVES', 'OPTIMIZERS', 'SCHEDULES', 'SUMMED', 'RUN_KEYS', 'CHECKPOINT_KEYS', 'RUN_FILES', 'RUN_LOCK', 'Stage',
+           'model_parts', 'freeze', 'set_train_mode', 'make_optimizer', 'make_scheduler', 'teacher_targets',
+           'compute_loss', 'mix_seed', 'EpochBatches', 'SeededDataset', 'DistributedBatchNorm2d', 'sync_batchnorm',
+           'evaluate', 'run_lock', 'RunFolder', 'fold_batchnorms', 'frozen_view', 'TrainConfig', 'cpu_bf16_supported',
+           'autocast_on', 'init_distributed', 'pick_device', 'TeacherCache', 'StageStep', 'prepare_teacher',
+           'Interrupted', 'fit']
 
 # %% ../nbs/04_train.ipynb #4b06ac17
 OBJECTIVES = ("ce", "kd", "hnd", "ghnd")
@@ -270,20 +272,32 @@ def _checkpoint_problem(state) -> str | None:
     if not isinstance(state["partial"], list) or len(state["partial"]) != 3: return "its partial sums are not 3 numbers"
     return None
 
+RUN_FILES = ("run.json", "checkpoint.pt", "model.pt", "log.jsonl", "log.csv")     # what `fit` writes into a run folder
+RUN_LOCK = ".lock"
+
+def run_lock(out: str | Path):
+    "The lock of run folder `out` (a context manager): held by the one process that trains into it."
+    return hold_lock(Path(out) / RUN_LOCK, f"run folder {out}")
+
+def _plain_state(model: nn.Module) -> dict:
+    "Weights on the CPU in the default layout, whatever layout training used."
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+
+# %% ../nbs/04_train.ipynb #3b4c5d6e
 class RunFolder:
     "The files of one training run; refuses to reuse a folder that holds a different run, or damaged files."
     def __init__(self, out: str | Path, run: dict, check: bool = True):
         self.path, self.run = Path(out), json.loads(json.dumps(run))
         self.run_file, self.ckpt, self.final = self.path / "run.json", self.path / "checkpoint.pt", self.path / "model.pt"
         if not check: return
-        remove_atomic_leftovers(self.path)    # killed writes: never valid data (only process 0 writes here)
+        remove_atomic_leftovers(self.path, RUN_FILES)    # killed writes of ours: never valid data (call it under the lock)
         if self.run_file.is_file():
             old = self.read_run()
             if old != self.run:
                 diff = sorted(k for k in set(old) | set(self.run) if old.get(k) != self.run.get(k))
                 raise ConfigError(f"{self.path} holds a different run (differs in {', '.join(diff)}); "
                                   "choose another --out folder, or delete this one to start over")
-        elif self.path.exists() and any(self.path.iterdir()):
+        elif self.path.exists() and any(p.name != RUN_LOCK for p in self.path.iterdir()):
             raise ConfigError(f"{self.path} is not empty and holds no run.json; choose an empty or new --out folder")
     def _damaged(self, what: str) -> ConfigError:
         return ConfigError(f"{what}; delete the folder {self.path} to train this run from scratch, or choose another --out folder")
@@ -327,13 +341,8 @@ class RunFolder:
             path = self.path / name
             if not (path.is_file() and path.read_bytes() == text.encode()): atomic_write_bytes(path, text.encode())
     def save_final(self, model: nn.Module, history: list[dict]):
-        buf = io.BytesIO()
-        torch.save({"run": self.run, "model": _plain_state(model), "history": history}, buf)
+        buf = io.BytesIO(); torch.save({"run": self.run, "model": _plain_state(model), "history": history}, buf)
         atomic_write_bytes(self.final, buf.getvalue())
-
-def _plain_state(model: nn.Module) -> dict:
-    "Weights on the CPU in the default layout, whatever layout training used."
-    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
 
 # %% ../nbs/04_train.ipynb #f575ffd2
 def _is_bn(m: nn.Module) -> bool: return isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None
@@ -522,11 +531,9 @@ def prepare_teacher(teacher: nn.Module, arch: str | None, cfg: TrainConfig, devi
 class Interrupted(BottleFitError):
     "Raised by `fit` when `stop_after_steps` is reached (a simulated kill, for tests)."
 
-def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Dataset, out: str | Path, run: dict,
-        teacher: nn.Module | None = None, arch: str | None = None, config: TrainConfig | None = None) -> list[dict]:
-    "Train `model` through `stages` into run folder `out`; resume if it holds this run's checkpoint. Returns the history."
-    cfg = config or TrainConfig()
-    rank, world, local_rank = init_distributed()
+def _fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Dataset, out: str | Path, run: dict,
+         teacher: nn.Module | None, arch: str | None, cfg: TrainConfig, rank: int, world: int, local_rank: int) -> list[dict]:
+    "`fit`'s work, while process 0 holds the run folder's lock."
     device = pick_device(cfg.device, local_rank)
     arch = arch or getattr(model, "arch", None)
     folder = RunFolder(out, {**run, "stages": [s.to_dict() for s in stages], "batch_size": cfg.batch_size, "seed": cfg.seed,
@@ -603,6 +610,15 @@ def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Da
     model.to(memory_format=torch.contiguous_format)
     if rank == 0: folder.save_final(model, history)
     return history
+
+# %% ../nbs/04_train.ipynb #5e6f7a8b
+def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Dataset, out: str | Path, run: dict,
+        teacher: nn.Module | None = None, arch: str | None = None, config: TrainConfig | None = None) -> list[dict]:
+    "Train `model` through `stages` into run folder `out`; resume if it holds this run's checkpoint. Returns the history."
+    cfg = config or TrainConfig()
+    rank, world, local_rank = init_distributed()
+    with run_lock(out) if rank == 0 else nullcontext():     # a second process training into `out` stops here
+        return _fit(model, stages, train_ds, val_ds, out, run, teacher, arch, cfg, rank, world, local_rank)
 
 # %% ../nbs/04_train.ipynb #31986327
 def _global_mean(v: torch.Tensor, world: int) -> float:
