@@ -419,10 +419,11 @@ def _origin(path, timings: dict) -> str:
 def _timings_of(folder, records: dict, files=()) -> tuple:
     "(Timings, where each part comes from): the `system` record among `records` of `folder`, with `measure` files on top."
     from pathlib import Path
+    from bottlefit.core import read_json
     from bottlefit.results import timings
     t = timings(records, *files)          # a missing or unreadable file is refused here, in one line
     origins = [_origin(Path(folder) / "system.json", records["system"])] if "system" in records else []
-    return t, origins + [_origin(f, json.loads(Path(f).read_text())) for f in files]
+    return t, origins + [_origin(f, read_json(f, "--timings", "not a readable timings file")) for f in files]
 
 def _recorded_timings(results: str | None, files=()) -> tuple:
     "(Timings, where they come from) of the `system` record of a results folder or preset (default: cpu), with `measure` files on top."
@@ -521,11 +522,12 @@ def _latency_command(sub):
 def _check_timings_out(path, input_size: int, paper: bool):
     "Refuse an --out file that `save_timings` would refuse after the timing."
     from pathlib import Path
+    from bottlefit.core import read_json
     p = Path(path)
     if p.is_dir(): raise BottleFitError(f"--out {p} is a folder; give a file such as {p / 'timings.json'}")
     if not p.exists(): return
-    try: old = json.loads(p.read_text())
-    except (OSError, ValueError) as e: raise BottleFitError(f"--out {p} is not a timings file ({one_line(e, 120)}); move it away or pick another --out") from None
+    try: old = read_json(p, "--out", "not a timings file")
+    except BottleFitError as e: raise BottleFitError(f"{e}; move it away or pick another --out") from None
     if not isinstance(old, dict) or "input_size" not in old: raise BottleFitError(f"--out {p} is not a timings file written by `bottlefit measure`; pick another --out")
     if not paper and old["input_size"] != input_size and (old.get("teachers") or old.get("designs")):
         raise BottleFitError(f"--out {p} holds timings at {old['input_size']} px and these are at {input_size} px; use another --out file")
@@ -576,13 +578,9 @@ def _measure_command(sub):
 def _read_records(path) -> list:
     "The JSON list in a `--records` file, with a one-line error for a missing, binary or malformed file, or one holding no list."
     from pathlib import Path
+    from bottlefit.core import read_json
     p = Path(path)
-    try: text = p.read_text(encoding="utf-8")
-    except FileNotFoundError: raise BottleFitError(f"--records {p} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e: raise BottleFitError(f"--records {p} is not a readable JSON text file ({e})") from None
-    def no_constant(c): raise ValueError(f"{c} is not a number a record may hold")
-    try: recs = json.loads(text, parse_constant=no_constant)
-    except ValueError as e: raise BottleFitError(f"--records {p} is not valid JSON ({e})") from None
+    recs = read_json(p, "--records", "not a readable JSON file")      # missing, binary, malformed, NaN, nested too deep: one line
     if not isinstance(recs, list):
         kind = {dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}.get(type(recs), "a number")
         hint = f"; it looks like one results record: give its folder, --records {p.parent}" if isinstance(recs, dict) and "record_version" in recs else ""
@@ -910,7 +908,7 @@ def cmd_study(a) -> int:
 def cmd_figures(a) -> int:
     from bottlefit.figures import figures_dir, render_figures
     data = a.data or os.environ.get(DATA_ENV)
-    times = render_figures(a.preset, a.results, a.out, a.only, data, progress=not a.no_progress)
+    times = render_figures(a.preset, a.results, a.out, a.only, data, progress=not a.no_progress, keep=a.keep_notebooks)
     out = a.out or figures_dir(a.preset)
     print(f"{len(times)} notebooks in {sum(times.values()):.0f} s -> {out}: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
     return 0
@@ -941,6 +939,8 @@ def _study_commands(sub):
     _preset_results(f, "notebooks")
     f.add_argument("--out", default=None, help="output folder (default figures/<preset>)")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    f.add_argument("--keep-notebooks", action="store_true",
+                   help="keep the executed notebooks (in a new private temporary folder, named at the end)")
     _io(f, as_json=False)
     f.set_defaults(func=cmd_figures)
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'CACHE_ENV', 'METHODS', 'BOTTLEFIT', 'CODECS', 'BottleFitError', 'ConfigError', 'DataError', 'one_line',
-           'project_root', 'data_root', 'cache_dir', 'current_umask', 'atomic_path', 'atomic_write_bytes',
-           'atomic_write_json', 'atomic_leftovers', 'remove_atomic_leftovers', 'Busy', 'lock_holder', 'hold_lock']
+__all__ = ['DATA_ENV', 'CACHE_ENV', 'METHODS', 'BOTTLEFIT', 'CODECS', 'JSON_DEPTH', 'JSON_BYTES', 'BottleFitError', 'ConfigError',
+           'DataError', 'one_line', 'project_root', 'data_root', 'cache_dir', 'current_umask', 'atomic_path',
+           'atomic_write_bytes', 'atomic_write_json', 'atomic_leftovers', 'remove_atomic_leftovers', 'Busy',
+           'lock_holder', 'hold_lock', 'parse_json', 'read_json']
 
 # %% ../nbs/00_core.ipynb #1458849f
 class BottleFitError(Exception):
@@ -195,3 +196,51 @@ def hold_lock(path: str | os.PathLike, what: str, wait: float = 0) -> Iterator[P
         try:
             if _same_file(fd, path): path.unlink()      # while we hold it: nobody else can be relying on this file
         finally: os.close(fd)
+
+# %% ../nbs/00_core.ipynb #c6a222fa
+import math
+
+JSON_DEPTH = 32                  # lists and objects inside each other: a record nests 5 deep, the other files less
+JSON_BYTES = 64 << 20            # the largest record is about 25 KB
+_TOKENS = re.compile(r'\\.|["\[\]{}]', re.S)     # all that nesting depends on: quotes, escapes, brackets
+
+def _nests_deeper(text: str, limit: int) -> bool:
+    "Whether `text` nests lists and objects more than `limit` deep (brackets inside strings do not count); no parsing."
+    depth, in_string = 0, False
+    for m in _TOKENS.finditer(text):
+        t = m.group()
+        if in_string: in_string = t != '"'          # an escaped quote (one token, `\"`) does not end the string
+        elif t == '"': in_string = True
+        elif t in "[{":
+            depth += 1
+            if depth > limit: return True
+        elif t in "]}": depth -= 1
+    return False
+
+def _refuse_constant(c: str): raise ValueError(f"{c} is not a number in JSON")
+
+def _finite(s: str) -> float:
+    x = float(s)
+    if not math.isfinite(x): raise ValueError(f"{one_line(s, 20)} is too large for a number")
+    return x
+
+def parse_json(text: str, limit: int = JSON_DEPTH):
+    "Strict JSON: no NaN or Infinity, no number beyond a float's range, at most `limit` levels of nesting (else ValueError)."
+    if _nests_deeper(text, limit): raise ValueError(f"it nests lists and objects more than {limit} deep")
+    try: return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except RecursionError: raise ValueError("it nests lists and objects too deep to parse") from None
+
+def read_json(path: str | Path, what: str = "JSON file", unreadable: str = "unreadable"):
+    """The JSON value in file `path`, by `parse_json`. Whatever is wrong is one `ConfigError` line,
+    `{what} {path}: {unreadable} ({why})`: missing, a folder, too large, not UTF-8 text, not JSON, nested too deep."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f: data = f.read(JSON_BYTES + 1)
+        if len(data) > JSON_BYTES: raise ValueError(f"larger than {JSON_BYTES >> 20} MiB")
+        return parse_json(data.decode("utf-8"))
+    except FileNotFoundError: why = "it does not exist"
+    except IsADirectoryError: why = "it is a folder"
+    except UnicodeDecodeError as e: why = f"not UTF-8 text: byte {e.start} is {e.object[e.start]:#04x}"
+    except OSError as e: why = one_line(e.strerror or e, 120)
+    except ValueError as e: why = one_line(e, 120)
+    raise ConfigError(f"{what} {path}: {unreadable} ({why})")

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
-from .core import DATA_ENV, ConfigError, DataError, atomic_path, atomic_write_json, cache_dir, data_root
+from .core import DATA_ENV, ConfigError, DataError, atomic_path, atomic_write_json, cache_dir, data_root, parse_json
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'IMAGENETTE', 'IMAGENETTE_WNIDS', 'IMAGENETTE_IMAGENET_INDEX',
@@ -209,7 +209,7 @@ def decoded_cache(ds: ImageFolder, size: int, root: str | Path | None = None, wo
     "Build (once) and return the cache folder of `ds`'s images decoded at the preset's resolution."
     r = resize_for(size)
     path = Path(root or cache_dir("decoded")) / f"{ds.root.parent.name}-{ds.root.name}-{r}px-{_fingerprint(ds, r)}"
-    try: complete = json.loads((path / "meta.json").read_text()).get("count") == len(ds)
+    try: complete = parse_json((path / "meta.json").read_text(encoding="utf-8")).get("count") == len(ds)
     except (OSError, ValueError, AttributeError): complete = False
     if complete: return path                 # anything else (absent, damaged, another count) is rebuilt in place
     src = ImageFolder(ds.root, decode_transform(size))
@@ -234,7 +234,7 @@ class CachedImages(Dataset):
     def __init__(self, path: str | Path, transform: Callable | None = None):
         self.path = Path(path)
         try:
-            self.meta = json.loads((self.path / "meta.json").read_text())
+            self.meta = parse_json((self.path / "meta.json").read_text(encoding="utf-8"))
             self.images = np.load(self.path / "images.npy", mmap_mode="r", allow_pickle=False)
             self.targets = np.load(self.path / "targets.npy", allow_pickle=False).tolist()
         except (OSError, ValueError) as e:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import re
 import tempfile
 import time
 import warnings
@@ -26,7 +28,7 @@ from .models import BottleneckModel, check_size
 from .stats import paired_bootstrap
 
 # %% auto #0
-__all__ = ['HEAD_FORMAT', 'HEAD_INPUT', 'HEAD_OUTPUTS', 'FACTS', 'BQHead', 'head_facts', 'export_head', 'OnnxHead',
+__all__ = ['HEAD_FORMAT', 'HEAD_INPUT', 'HEAD_OUTPUTS', 'FACTS', 'HEAD_MEMORY', 'BQHead', 'head_facts', 'export_head', 'OnnxHead',
            'calibration_images', 'quantize_head_int8', 'head_latency_table', 'latency_text', 'int8_accuracy',
            'accuracy_line']
 
@@ -78,6 +80,54 @@ def export_head(model: BottleneckModel, path, input_size: int = 224, opset: int 
     atomic_write_bytes(path, proto.SerializeToString())
     return facts
 
+# %% ../nbs/13_deploy.ipynb #5fd8d73a
+HEAD_MEMORY = 2 << 30      # bytes ONNX Runtime may hold for the heads of a process; a head at 224 px needs a few MB
+_ARENA = []
+
+def _head_arena() -> None:
+    "Once per process: the CPU memory arena that every head session allocates from, refusing to grow past HEAD_MEMORY."
+    if _ARENA: return
+    info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+    ort.create_and_register_allocator(info, ort.OrtArenaCfg(HEAD_MEMORY, -1, -1, -1))      # -1: ONNX Runtime's defaults
+    _ARENA.append(info)
+
+def _largest_tensor(proto) -> tuple[int, str, list]:
+    "(bytes, name, shape) of the largest input, output or inner tensor whose shape the graph fixes (ONNX's shape inference)."
+    best, g = (0, "", []), onnx.shape_inference.infer_shapes(proto, data_prop=True).graph
+    for v in (*g.input, *g.value_info, *g.output):
+        t = v.type.tensor_type
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+        if not t.HasField("shape") or None in dims: continue         # known only at run time: the arena guards it
+        try: size = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(t.elem_type)).itemsize
+        except (KeyError, TypeError, ValueError): size = 1
+        best = max(best, (math.prod(dims) * size, v.name, dims))
+    return best
+
+def _head_session(path: Path, threads: int, redo: str) -> ort.InferenceSession:
+    "ONNX Runtime's session on the head file `path`, capped at HEAD_MEMORY; anything wrong is one `ConfigError` line."
+    try:
+        data = path.read_bytes()
+        size, name, dims = _largest_tensor(onnx.load_from_string(data))
+    except Exception as e: raise ConfigError(f"{path} is not a loadable ONNX model ({one_line(e, 200)}); {redo}") from None
+    if size > HEAD_MEMORY:
+        raise ConfigError(f"{path}: its graph makes a tensor of {size / 2**30:.1f} GiB ({name or 'unnamed'}, shape {dims}), more "
+                          f"than the {HEAD_MEMORY / 2**30:.0f} GiB a head may use; it is no head bottlefit wrote: {redo}")
+    _head_arena()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    opts.log_severity_level = 4                                   # fatal only: every error reaches the caller as one line
+    opts.add_session_config_entry("session.use_env_allocators", "1")   # the capped arena
+    try: return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+    except Exception as e: raise ConfigError(f"{path} is not a loadable ONNX model ({one_line(e, 200)}); {redo}") from None
+
+def _run_failure(path: Path, e: Exception) -> str:
+    "One line for ONNX Runtime failing to run head `path` with `e`: what failed and what to do."
+    redo = "the file is damaged or no head bottlefit wrote: write it again with `bottlefit export-head`"
+    asked = re.search(r"requested (?:bytes of|buffer of size) (\d+)", str(e))
+    if asked: return (f"{path.name}: ONNX Runtime could not run the head: it asked for {int(asked[1]) / 2**30:.1f} GiB at once, "
+                      f"more than the {HEAD_MEMORY / 2**30:.0f} GiB a head may use; {redo}")
+    return f"{path.name}: ONNX Runtime could not run the head ({one_line(e, 200)}); {redo}"
+
 # %% ../nbs/13_deploy.ipynb #1a41e0f5
 class OnnxHead(nn.Module):
     "An exported head on ONNX Runtime's CPU provider: `head(x)` -> `Quantized`, as `quantize(encoder(x))`."
@@ -86,13 +136,10 @@ class OnnxHead(nn.Module):
         self.path = Path(path)
         redo = "write it with `bottlefit export-head`"
         if not self.path.is_file(): raise ConfigError(f"head model {self.path} does not exist; {redo}")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads, opts.inter_op_num_threads = threads or torch.get_num_threads(), 1
-        opts.log_severity_level = 3                                   # errors only
-        try: self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
-        except Exception as e: raise ConfigError(f"{self.path} is not a loadable ONNX model ({one_line(e, 200)}); {redo}") from None
+        self.session = _head_session(self.path, threads or torch.get_num_threads(), redo)
+        from bottlefit.core import parse_json                      # the one strict JSON reader
         meta = self.session.get_modelmeta().custom_metadata_map
-        try: self.facts = {k[len(_PREFIX):]: json.loads(v) for k, v in meta.items() if k.startswith(_PREFIX)}
+        try: self.facts = {k[len(_PREFIX):]: parse_json(v) for k, v in meta.items() if k.startswith(_PREFIX)}
         except ValueError: self.facts = {}
         if self.facts.get("format") != HEAD_FORMAT or not set(FACTS) <= set(self.facts):
             raise ConfigError(f"{self.path} is an ONNX model but not a head written by bottlefit (no {HEAD_FORMAT} facts in its metadata); {redo}")
@@ -109,13 +156,16 @@ class OnnxHead(nn.Module):
         f = self.facts
         return f"{f['arch']} {f['split']} C={f['channels']} {f['weights']} ({f['input_size']} px)"
     def extra_repr(self) -> str: return f"{self.path.name}: {self.describe()}"
+    def _run(self, x: np.ndarray) -> list:
+        try: return self.session.run(None, {HEAD_INPUT: x})
+        except Exception as e: raise ConfigError(_run_failure(self.path, e)) from None
     def forward(self, x: torch.Tensor) -> Quantized:
         s = self.input_size
         if x.ndim != 4 or len(x) == 0 or tuple(x.shape[1:]) != (3, s, s):
             raise ConfigError(f"{self.path.name} takes N x 3 x {s} x {s} images, got shape {tuple(x.shape)}")
         x = x.detach().to("cpu", torch.float32).contiguous()
         if not torch.isfinite(x).all(): raise ConfigError("cannot run the head on images holding NaN or infinite values")
-        outs = [self.session.run(None, {HEAD_INPUT: xi[None].numpy()}) for xi in x]
+        outs = [self._run(xi[None].numpy()) for xi in x]
         return Quantized(*(torch.from_numpy(np.concatenate(o)) for o in zip(*outs)))
 
 # %% ../nbs/13_deploy.ipynb #744c73e2

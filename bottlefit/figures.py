@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pandas as pd
 
 from .core import BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, one_line, project_root
 from .results import (ARCH_LABELS, BASELINES, BOTTLEFIT, METHOD_LABELS, correct, default_results, job_name, load_records,
-                               predictions_field, records_frame, teacher_top1)
+                               predictions_field, read_json, records_frame, teacher_top1)
 from .results import timings as results_timings
 from .stats import NO_PREDICTIONS, bootstrap_interval, compare_records, comparison_text, sign_test, unpaired_interval
 from .study import GRIDS, PAPER_SYSTEM_CHANNELS, provenance
@@ -32,7 +34,7 @@ __all__ = ['PLOTLY_JS', 'NARROW_BELOW', 'SERIES_STYLE', 'SIZE_SERIES', 'PAPER_AR
            'offload_sizes', 'offload_band', 'local_label', 'wifi_ticklabels', 'plot_delay', 'plot_power_cdf',
            'plot_power_bars', 'pareto_frame', 'plot_pareto', 'curve_jobs', 'curves_frame', 'convergence_table',
            'plot_curves', 'save_figure', 'save_table', 'accuracy_claims', 'system_claims', 'claims_markdown',
-           'figures_dir', 'notebooks_dir', 'notebook_failure', 'render_figures']
+           'figures_dir', 'notebooks_dir', 'notebook_failure', 'run_notebook', 'render_figures']
 
 # %% ../nbs/11_figures.ipynb #eb304fbd
 def open_results(preset: str, results: str | Path = "", out: str | Path = "") -> tuple[dict, pd.DataFrame, Path]:
@@ -1233,11 +1235,21 @@ def notebook_failure(name: str, e, executed: Path) -> str:
     if e.ename in _error_names(): return f"figure notebook {name}: {msg}"
     return f"figure notebook {name} failed with {e.ename}: {msg} (executed copy: {executed})"
 
-def render_figures(preset: str, results: str | Path | None = None, out: str | Path | None = None, only: str | None = None,
-                   data: str | None = None, progress: bool = True, kernel: str = "python3") -> dict:
-    "Execute the figure notebooks with papermill; returns {notebook: seconds}."
-    import os
+# %% ../nbs/11_figures.ipynb #c08314ca
+def run_notebook(src: str | Path, dst: str | Path, parameters: dict, cwd: str | Path, kernel: str = "python3"):
+    "Execute notebook `src` with papermill into `dst`, in `cwd`; the kernel talks over Unix sockets in a private folder."
     import papermill as pm
+    from traitlets.config import Config
+    with tempfile.TemporaryDirectory(prefix="bottlefit-kernel-") as sockets:     # mode 0700: this user's alone
+        ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
+        return pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name=kernel, progress_bar=False,
+                                   cwd=str(cwd), config=ipc)
+
+# %% ../nbs/11_figures.ipynb #ca7c4497
+def render_figures(preset: str, results: str | Path | None = None, out: str | Path | None = None, only: str | None = None,
+                   data: str | None = None, progress: bool = True, kernel: str = "python3", keep: bool = False) -> dict:
+    "Execute the figure notebooks with papermill; returns {notebook: seconds}. `keep`: keep the executed copies (and say where)."
+    from papermill import PapermillExecutionError
     from tqdm.auto import tqdm
     from bottlefit.study import _code_state
     _code_state()                        # pin the code's revision before the outputs (tracked for committed presets) change
@@ -1248,19 +1260,22 @@ def render_figures(preset: str, results: str | Path | None = None, out: str | Pa
     names = [n for n in FIGURE_NOTEBOOKS if only is None or any(o == n if o in FIGURE_NOTEBOOKS else o in n for o in wanted)]
     if not names: raise ConfigError(f"no figure notebook matches {only!r}; they are {', '.join(FIGURE_NOTEBOOKS)}")
     out.mkdir(parents=True, exist_ok=True)
-    executed = Path(os.environ.get("TMPDIR", "/tmp")) / f"bottlefit-figures-{preset}"
-    executed.mkdir(parents=True, exist_ok=True)
+    executed = Path(tempfile.mkdtemp(prefix=f"bottlefit-figures-{preset}-"))     # new for this run, mode 0700
     params = dict(preset=preset, results=str(results), out=str(out), data=data or "")
     times = {}
-    for name in (bar := tqdm(names, desc=f"figures {preset}", unit="notebook", disable=not progress)):
-        bar.set_postfix_str(name)
-        t0 = time.perf_counter()
-        try:
-            pm.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(executed / f"{name}.ipynb"), parameters=params,
-                                kernel_name=kernel, progress_bar=False, cwd=str(notebooks_dir()))
-        except pm.PapermillExecutionError as e:
-            raise ConfigError(notebook_failure(name, e, executed / f"{name}.ipynb")) from e
-        times[name] = round(time.perf_counter() - t0, 1)
+    try:
+        for name in (bar := tqdm(names, desc=f"figures {preset}", unit="notebook", disable=not progress)):
+            bar.set_postfix_str(name)
+            t0 = time.perf_counter()
+            try: run_notebook(notebooks_dir() / f"{name}.ipynb", executed / f"{name}.ipynb", params, notebooks_dir(), kernel)
+            except PapermillExecutionError as e:
+                why = notebook_failure(name, e, executed / f"{name}.ipynb")
+                keep = keep or str(executed) in why                     # the message points the user at the executed copy
+                raise ConfigError(why) from e
+            times[name] = round(time.perf_counter() - t0, 1)
+    finally:
+        if not keep: shutil.rmtree(executed, ignore_errors=True)
+    if keep: print(f"executed notebooks kept in {executed}")
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
     revs = sorted({r["provenance"]["git_revision"] or "unknown" for r in recs.values()})
     manifest = dict(preset=preset, results=str(results.relative_to(project_root() or "/")) if project_root() and
@@ -1273,8 +1288,11 @@ def render_figures(preset: str, results: str | Path | None = None, out: str | Pa
 
 def _kept_notebooks(manifest: Path, rerun: dict) -> dict:
     "With --only: the earlier manifest's notebooks that were not rerun, and the provenance of the run that made them."
-    try: old = json.loads(manifest.read_text())
-    except (OSError, ValueError): return {}
-    nbs = {k: v for k, v in old.get("notebooks", {}).items() if k in FIGURE_NOTEBOOKS and k not in rerun}
+    try: old = read_json(manifest, "figures manifest")
+    except ConfigError: return {}                     # none yet, or damaged: the new manifest replaces it
+    old = old if isinstance(old, dict) else {}
+    nbs = old.get("notebooks") if isinstance(old.get("notebooks"), dict) else {}
+    nbs = {k: v for k, v in nbs.items() if k in FIGURE_NOTEBOOKS and k not in rerun}
     if not nbs: return {}
-    return dict(notebooks=nbs, provenance=old.get("kept_from_earlier_run", {}).get("provenance", old.get("provenance")))
+    earlier = old.get("kept_from_earlier_run")
+    return dict(notebooks=nbs, provenance=earlier.get("provenance", old.get("provenance")) if isinstance(earlier, dict) else old.get("provenance"))

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .core import ConfigError, atomic_write_json, hold_lock
+from .core import ConfigError, atomic_write_json, hold_lock, parse_json
 
 # %% auto #0
 __all__ = ['FIXED_CODECS', 'time_module', 'time_split', 'time_teacher', 'time_design', 'mean_jpeg_bytes', 'measure',
@@ -99,7 +99,7 @@ def _merge_timings(path: Path, new: dict, provenance: dict | None) -> dict:
     "`save_timings`'s read, merge and atomic write (under the lock of `path`)."
     old = {}
     if path.exists():
-        try: old = json.loads(path.read_text())
+        try: old = parse_json(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e: raise ConfigError(f"{path} is not a timings file ({e}); move it away or pick another --out") from None
         if not isinstance(old, dict) or "input_size" not in old: raise ConfigError(f"{path} is not a timings file written by `bottlefit measure`")
         if old["input_size"] != new["input_size"] and (old.get("teachers") or old.get("designs")) and (new.get("teachers") or new.get("designs")):

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from .core import BOTTLEFIT, METHODS, ConfigError, one_line, project_root
+from .core import BOTTLEFIT, METHODS, ConfigError, one_line, parse_json, project_root, read_json
 from .system import Timings, check_candidates
 
 # %% auto #0
@@ -167,8 +168,6 @@ def record_problem(rec, name: str | None = None, preset: str | None = None) -> s
     return None
 
 # %% ../nbs/16_results.ipynb #2bc89d29
-def _refuse_constant(c: str): raise ValueError(f"{c} is not a number in JSON")
-
 def _what_to_do(path: Path, preset: str | None) -> str:
     "How to replace the damaged record `path`: redo its job, or move it away."
     from bottlefit.study import GRIDS, study_grid           # only on the error path: the study module needs PyTorch
@@ -182,10 +181,9 @@ def _what_to_do(path: Path, preset: str | None) -> str:
 def read_record(path: str | Path, preset: str | None = None) -> dict:
     "A results record, checked (`record_problem`); a damaged one raises a one-line error that says how to redo it."
     path = Path(path)
-    try: rec = json.loads(path.read_text(), parse_constant=_refuse_constant)
-    except (OSError, ValueError) as e: problem = f"unreadable ({one_line(e, 120)})"
-    else: problem = record_problem(rec, path.stem, preset)
-    if problem: raise ConfigError(f"results record {path}: {problem}; {_what_to_do(path, preset)}")
+    try: rec = read_json(path, "results record")
+    except ConfigError as e: raise ConfigError(f"{e}; {_what_to_do(path, preset)}") from None
+    if problem := record_problem(rec, path.stem, preset): raise ConfigError(f"results record {path}: {problem}; {_what_to_do(path, preset)}")
     return rec
 
 def load_records(results: str | Path, preset: str | None = None) -> dict[str, dict]:
@@ -236,10 +234,7 @@ def teacher_top1(df: pd.DataFrame, arch: str) -> float:
 # %% ../nbs/16_results.ipynb #eb0ce0a9
 def timings(records: dict, *files: str | Path) -> Timings:
     "The `system` record's timings of a results folder, with the `measure` files `files` on top."
-    extra = []
-    for f in files:
-        try: extra.append(json.loads(Path(f).read_text()))
-        except (OSError, ValueError) as e: raise ConfigError(f"--timings {f}: not a readable timings file ({one_line(e, 120)})") from None
+    extra = [read_json(f, "--timings", "not a readable timings file") for f in files]
     if "system" not in records and not extra:
         raise ConfigError("these results have no `system` record (the study's timings); run `python -m bottlefit study --preset PRESET "
                           "--only system` or record timings with `python -m bottlefit measure` and pass --timings")

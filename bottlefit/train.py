@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 from tqdm.auto import tqdm
 
 from .core import (BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, hold_lock,
-                            one_line, remove_atomic_leftovers)
+                            one_line, parse_json, remove_atomic_leftovers)
 from .losses import ce_loss, distill_pairs, feature_distillation_loss, kd_loss
 from .models import BottleneckModel, Staged
 
@@ -303,7 +303,7 @@ class RunFolder:
         return ConfigError(f"{what}; delete the folder {self.path} to train this run from scratch, or choose another --out folder")
     def read_run(self) -> dict:
         "run.json, checked: a JSON object with the keys of every run description."
-        try: old = json.loads(self.run_file.read_text())
+        try: old = parse_json(self.run_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e: raise self._damaged(f"{self.run_file} is unreadable ({one_line(e, 120)})") from e
         if not isinstance(old, dict): raise self._damaged(f"{self.run_file} holds a JSON {type(old).__name__}, not a run description")
         missing = [k for k in RUN_KEYS if k not in old]
