@@ -454,6 +454,13 @@ def _listening(port: int) -> bool:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
 
+def _die_with_parent():
+    "Run in Voila's process before it starts: Linux sends it SIGTERM when `explore` dies, even by SIGKILL (PR_SET_PDEATHSIG)."
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)     # 1 = PR_SET_PDEATHSIG; Voila shuts its kernels down on SIGTERM
+    except (OSError, AttributeError): pass                             # not Linux: Ctrl-C and SIGTERM still stop both
+
 def _stop(proc: subprocess.Popen, wait_s: float = 20):
     "Stop Voila: SIGTERM (it shuts its kernels down), then SIGKILL if it does not end."
     if proc.poll() is None:
@@ -480,7 +487,8 @@ def serve(results: str | Path = "", preset: str = "", port: int = DEFAULT_PORT, 
         with tempfile.TemporaryDirectory(prefix="bottlefit-explore-") as d:
             nb = Path(d) / "explorer.ipynb"
             nbformat.write(app_notebook(folder, data), nb)
-            proc = subprocess.Popen(voila_command(nb, port, browser), start_new_session=True, stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(voila_command(nb, port, browser), start_new_session=True, stdin=subprocess.DEVNULL,
+                                    preexec_fn=_die_with_parent)
             try:
                 start = time.monotonic()
                 while not _listening(port):

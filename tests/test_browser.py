@@ -278,3 +278,19 @@ def test_a_stopped_app_leaves_no_process(tmp_path, data_root_env):
     assert len(tree) >= 2, tree                                                              # explore and Voila at least
     assert _stop_tree(proc) == []
     assert [p for p in tree if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_a_killed_explorer_takes_voila_with_it(tmp_path, data_root_env):
+    """SIGKILL gives `explore` no chance to stop Voila (which runs in a session of its own): Voila is told by the kernel
+    (PR_SET_PDEATHSIG) and ends, shutting its kernel down, instead of serving on for good."""
+    import psutil
+    _need_voila()
+    proc, lines, url = start_explore(data_root_env, tmp_path / "voila.log")
+    assert url is not None, "".join(lines)
+    with urllib.request.urlopen(url, timeout=WAIT_MS / 1e3) as r: assert r.status == 200
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert children, "explore started no Voila"
+    proc.kill(); proc.wait()
+    _, alive = psutil.wait_procs(children, timeout=START_S)         # a bound for a loaded machine, not a measurement
+    for p in alive: p.kill()
+    assert alive == [], f"still running after explore was killed: {alive}"
