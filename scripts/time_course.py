@@ -21,7 +21,7 @@ def main() -> int:
     ap.add_argument("--only", default="", help="only lessons whose name contains this text")
     ap.add_argument("--param", action="append", default=[], help="NAME=VALUE passed to every lesson (Python literal)")
     a = ap.parse_args()
-    import papermill as pm
+    from bottlefit.figures import run_notebook       # papermill with the kernel on private IPC sockets
     params = dict(SOLUTIONS=True)
     for p in a.param:
         name, sep, value = p.partition("=")
@@ -32,8 +32,7 @@ def main() -> int:
     out, rows = Path(tempfile.mkdtemp(prefix="course-")), []
     for nb in lessons:
         t0 = time.perf_counter()
-        pm.execute_notebook(str(nb), str(out / nb.name), parameters=params, cwd=str(COURSE), progress_bar=False,
-                            kernel_name="python3")
+        run_notebook(nb, out / nb.name, params, COURSE)
         rows.append((nb.stem, time.perf_counter() - t0))
         print(f"{nb.stem}: {rows[-1][1]:.1f} s", flush=True)
     print("\n| lesson | run time |\n|---|---|")

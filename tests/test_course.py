@@ -56,10 +56,10 @@ def test_lesson_runs_with_solutions(nb, tmp_path):
     why = _missing(NEEDS.get(nb.stem, set()))
     if why: pytest.skip(why)
     import papermill as pm
+    from bottlefit.figures import run_notebook       # papermill with the kernel on private IPC sockets
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(str(nb), str(tmp_path / nb.name), parameters=dict(SOLUTIONS=True, **PARAMETERS.get(nb.stem, {})),
-                            cwd=str(COURSE), kernel_name="python3", progress_bar=False)
+        run_notebook(nb, tmp_path / nb.name, dict(SOLUTIONS=True, **PARAMETERS.get(nb.stem, {})), COURSE)
     except pm.PapermillExecutionError as e:
         pytest.fail(f"{nb.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}", pytrace=False)
     print(f"{nb.stem}: {time.perf_counter() - t0:.1f} s")
