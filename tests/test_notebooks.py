@@ -11,8 +11,21 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "nbs").glob("[0-9]*.ipynb"))
 
 
-def test_notebooks_found():
-    assert len(NOTEBOOKS) >= 4, NOTEBOOKS
+def _default_exp(nb: Path) -> str | None:
+    "The module a library notebook exports (its `#| default_exp` line), or None."
+    import json, re
+    for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+        m = re.search(r"^#\|\s*default_exp\s+(\S+)", "".join(c["source"]), re.M)
+        if m: return m.group(1)
+    return None
+
+
+def test_one_notebook_per_module():
+    "Every library notebook exports one module, and every module of the package comes from its notebook (none is hand-written)."
+    exports = {nb.name: _default_exp(nb) for nb in NOTEBOOKS}
+    assert None not in exports.values(), [n for n, m in exports.items() if m is None]
+    modules = {p.stem for p in (ROOT / "bottlefit").glob("*.py")} - {"__init__", "__main__", "_modidx"}
+    assert sorted(exports.values()) == sorted(modules), (sorted(exports.values()), sorted(modules))
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
