@@ -12,24 +12,22 @@ import os
 import sys
 from typing import Sequence
 
-from .core import DATA_ENV, BottleFitError, one_line
+from .core import DATA_ENV, WIRE_CODECS, BottleFitError, format_card, format_table, one_line
+from .presets import BACKBONES
 
 # %% auto #0
-__all__ = ['BACKBONES', 'DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'DEVICES', 'EDGES', 'WIRE_CODECS', 'MODEL_CODECS',
-           'COMMAND_GROUPS', 'CARD_COLS', 'LATENCY_COLS', 'PLAN_COLS', 'int_in', 'positive', 'fraction', 'format_card',
-           'format_table', 'Parser', 'command_group', 'parser', 'main', 'cmd_info', 'cmd_cards', 'cmd_cache',
-           'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_bench_train', 'link_arg', 'cmd_codec_report', 'cmd_latency',
-           'cmd_measure', 'cmd_plan', 'cmd_serve', 'cmd_client', 'cmd_bench_runtime', 'cmd_export_head',
-           'cmd_bench_head', 'cmd_study', 'cmd_figures', 'cmd_explore']
+__all__ = ['DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'DEVICES', 'EDGES', 'MODEL_CODECS', 'COMMAND_GROUPS', 'CARD_COLS',
+           'LATENCY_COLS', 'PLAN_COLS', 'int_in', 'positive', 'fraction', 'Parser', 'command_group', 'parser', 'main',
+           'cmd_info', 'cmd_cards', 'cmd_cache', 'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_bench_train',
+           'link_arg', 'cmd_codec_report', 'cmd_latency', 'cmd_measure', 'cmd_plan', 'cmd_serve', 'cmd_client',
+           'cmd_bench_runtime', 'cmd_export_head', 'cmd_bench_head', 'cmd_study', 'cmd_figures', 'cmd_explore']
 
 # %% ../nbs/10_cli.ipynb #ac5030cd
-BACKBONES = ("resnet18", "resnet50", "resnet152", "densenet169", "densenet201", "mobilenet_v2")
 DATA_SOURCES = ("imagenette", "imagenet")
 METHOD_NAMES = ("ce", "kd", "hnd", "bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd", "autoencoder", "teacher")
 PRESET_NAMES = ("paper", "cpu", "smoke", "synthetic")
 DEVICES = ("jetson_nano", "raspberry_pi4", "here")
 EDGES = ("p72", "here")
-WIRE_CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma")     # what a client sends (bq8-rans needs a fitted model)
 MODEL_CODECS = ("fp32", "fp16", "bq8")                           # fixed-size codecs: their frame size is recorded with a timing
 
 def int_in(lo: int, hi: int | None = None):
@@ -55,23 +53,6 @@ def fraction(s: str) -> float:
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
     if not 0.0 <= v <= 1.0: raise argparse.ArgumentTypeError(f"{s} is not in [0, 1] (top-1 is a fraction: 0.7 for 70 %)")
     return v
-
-# %% ../nbs/10_cli.ipynb #0087a5a6
-def _fmt(v) -> str:
-    if isinstance(v, bool) or not isinstance(v, int): return str(v)
-    return f"{v:,}"
-
-def format_card(card: dict) -> str:
-    "A model card as aligned `key  value` lines."
-    w = max(map(len, card))
-    return "\n".join(f"{k:<{w}}  {_fmt(v)}" for k, v in card.items())
-
-def format_table(rows: list[dict], cols: Sequence[str]) -> str:
-    "Rows of dicts as a fixed-width table of `cols`."
-    cells = [[_fmt(r.get(c, "")) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    line = lambda vals: "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(vals, widths)))
-    return "\n".join([line(cols), line(["-" * w for w in widths]), *map(line, cells)])
 
 # %% ../nbs/10_cli.ipynb #1b85e95a
 class Parser(argparse.ArgumentParser):
@@ -233,7 +214,8 @@ def _data_commands(sub):
 
 # %% ../nbs/10_cli.ipynb #a0ccee3a
 def cmd_train(a) -> int:
-    from bottlefit.methods import build_run, get_preset, train_run
+    from bottlefit.methods import build_run, train_run
+    from bottlefit.presets import get_preset
     from bottlefit.train import TrainConfig
     p = get_preset(a.preset)
     cfg = TrainConfig(batch_size=a.batch_size or p.batch_size, eval_batch_size=p.eval_batch_size,
@@ -241,7 +223,7 @@ def cmd_train(a) -> int:
                       checkpoint_every=a.checkpoint_every, progress=not a.no_progress, cpu_bf16=a.bf16,
                       augment_cycle=a.augment_cycle, cache_teacher=a.cache_teacher, compile=a.compile,
                       channels_last=not a.no_channels_last)   # settings checked before any work
-    run = build_run(a.method, a.model, a.split, a.channels, a.preset, a.teacher, a.data, a.epochs, progress=not a.no_progress, seed=a.seed)
+    run = build_run(a.method, a.model, a.split, a.channels, p, a.teacher, a.data, a.epochs, progress=not a.no_progress, seed=a.seed)
     hist = train_run(run, a.out, cfg)
     if hist: print(f"{a.out}: top-1 {hist[-1]['val_top1']:.4f}, top-5 {hist[-1]['val_top5']:.4f} after {hist[-1]['epoch']} epochs")
     return 0
@@ -249,7 +231,8 @@ def cmd_train(a) -> int:
 def cmd_eval(a) -> int:
     from bottlefit.codec import fake_quantize
     from bottlefit.core import ConfigError
-    from bottlefit.methods import get_preset, load_trained, preset_data
+    from bottlefit.methods import load_trained, preset_data
+    from bottlefit.presets import get_preset
     from bottlefit.train import evaluate, pick_device
     model, run = load_trained(a.checkpoint, {"arch": a.model, "split": a.split, "channels": a.channels})
     if a.bq and run["split"] == "none": raise ConfigError(f"{a.checkpoint} is an unsplit {run['arch']}; --bq needs a bottleneck")
@@ -265,7 +248,9 @@ def cmd_eval(a) -> int:
 # %% ../nbs/10_cli.ipynb #8aee8527
 def cmd_bench_train(a) -> int:
     from bottlefit.methods import train_throughput
-    rows = [train_throughput(m, a.model, a.split, a.channels, a.preset, a.steps, a.warmup, a.data, a.teacher, progress=not a.json)
+    from bottlefit.presets import get_preset
+    p = get_preset(a.preset)
+    rows = [train_throughput(m, a.model, a.split, a.channels, p, a.steps, a.warmup, a.data, a.teacher, progress=not a.json)
             for m in ("ce", "bottlefit-ft-fe")]
     base = rows[0]["images_per_s"]
     for r in rows: r["ratio"] = round(r["images_per_s"] / base, 2)
@@ -535,7 +520,7 @@ def _check_timings_out(path, input_size: int, paper: bool):
 def cmd_measure(a) -> int:
     from bottlefit.measure import measure, save_timings
     from bottlefit.models import model_card, teacher_card
-    from bottlefit.study import provenance
+    from bottlefit.core import provenance
     whole = a.split == "none"
     if whole and a.channels: raise BottleFitError("--channels are bottleneck widths; a whole model (--split none) has none")
     chans = sorted(set(a.channels or [3]))
@@ -592,7 +577,8 @@ def _run_candidates(runs, t, data=None) -> list[dict]:
     from pathlib import Path
     import torch
     from bottlefit.codec import encode, fake_quantize
-    from bottlefit.methods import get_preset, load_trained, preset_data
+    from bottlefit.methods import load_trained, preset_data
+    from bottlefit.presets import get_preset
     from bottlefit.train import evaluate
     out = []
     for f in sorted(Path(runs).glob("*/model.pt")):
@@ -833,7 +819,7 @@ def _bottleneck_run(path):
 def cmd_export_head(a) -> int:
     from pathlib import Path
     from bottlefit.deploy import calibration_images, export_head, quantize_head_int8
-    from bottlefit.methods import get_preset
+    from bottlefit.presets import get_preset
     model, run = _bottleneck_run(a.run)
     size, out = a.input_size or run["input_size"], Path(a.out)
     facts = export_head(model, out, size)
@@ -848,8 +834,10 @@ def cmd_export_head(a) -> int:
 def cmd_bench_head(a) -> int:
     import torch
     from bottlefit.deploy import OnnxHead, accuracy_line, calibration_images, head_latency_table, int8_accuracy, latency_text
-    from bottlefit.methods import get_preset, preset_data
-    from bottlefit.models import bottleneck_model, check_size
+    from bottlefit.core import check_size
+    from bottlefit.methods import preset_data
+    from bottlefit.models import bottleneck_model
+    from bottlefit.presets import get_preset
     if a.int8 and not a.run: raise BottleFitError("--int8 needs --run: its accuracy is measured with the run's own tail")
     if a.run: model, run = _bottleneck_run(a.run)
     else: torch.manual_seed(0); model, run = bottleneck_model(a.model, a.split, a.channels, input_size=a.input_size), None
@@ -897,12 +885,15 @@ def _deploy_commands(sub):
 
 # %% ../nbs/10_cli.ipynb #c6f651be
 def cmd_study(a) -> int:
-    from bottlefit.study import default_results, run_study, study_grid
+    from bottlefit.presets import get_preset, study_grid
+    p = get_preset(a.preset)
     if a.list:
-        for j in study_grid(a.preset): print(f"{j.name:<40} {', '.join(j.uses)}")
+        for j in study_grid(p): print(f"{j.name:<40} {', '.join(j.uses)}")
         return 0
-    recs = run_study(a.preset, a.results, a.runs, a.only, a.data, progress=not a.no_progress, redo=a.redo)
-    print(f"{len(recs)} records in {a.results or default_results(a.preset)}")
+    from bottlefit.results import default_results
+    from bottlefit.study import run_study
+    recs = run_study(p, a.results, a.runs, a.only, a.data, progress=not a.no_progress, redo=a.redo)
+    print(f"{len(recs)} records in {a.results or default_results(p.name)}")
     return 0
 
 def cmd_figures(a) -> int:

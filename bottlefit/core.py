@@ -6,24 +6,28 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import importlib.util
 import json
 import os
+import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'CACHE_ENV', 'METHODS', 'BOTTLEFIT', 'CODECS', 'JSON_DEPTH', 'JSON_BYTES', 'BottleFitError', 'ConfigError',
-           'DataError', 'one_line', 'project_root', 'data_root', 'cache_dir', 'current_umask', 'atomic_path',
-           'atomic_write_bytes', 'atomic_write_json', 'atomic_leftovers', 'remove_atomic_leftovers', 'Busy',
-           'lock_holder', 'hold_lock', 'parse_json', 'read_json']
+__all__ = ['DATA_ENV', 'CACHE_ENV', 'CODECS', 'FIXED_CODECS', 'WIRE_CODECS', 'JSON_DEPTH', 'JSON_BYTES', 'MAX_INPUT_SIZE',
+           'OUTPUT_PATHS', 'BottleFitError', 'ConfigError', 'DataError', 'one_line', 'project_root', 'data_root',
+           'cache_dir', 'current_umask', 'atomic_path', 'atomic_write_bytes', 'atomic_write_json', 'atomic_leftovers',
+           'remove_atomic_leftovers', 'Busy', 'lock_holder', 'hold_lock', 'parse_json', 'read_json', 'check_size',
+           'format_card', 'format_table', 'code_dirty', 'provenance']
 
 # %% ../nbs/00_core.ipynb #1458849f
 class BottleFitError(Exception):
@@ -43,11 +47,11 @@ def one_line(text, limit: int = 300) -> str:
 # %% ../nbs/00_core.ipynb #e30265c6
 DATA_ENV = "BOTTLEFIT_DATA"
 CACHE_ENV = "BOTTLEFIT_CACHE"
-# Names shared by light modules (the system model, the results layer) and heavy ones (methods, codec), kept here so
+# The codecs' names, shared by light modules (the system model, the command line) and the codec itself, kept here so
 # that reading results never has to import PyTorch.
-METHODS = ("ce", "kd", "hnd", "bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd", "autoencoder", "teacher")
-BOTTLEFIT = ("bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd")   # the four configurations of Table II
 CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma", "bq8-rans")
+FIXED_CODECS = ("fp32", "fp16", "bq8")                        # fixed-size frames: their size is recorded with a timing
+WIRE_CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma")  # what a client sends (bq8-rans needs a fitted model)
 
 def project_root() -> Path | None:
     "The source checkout this package was imported from, or None for an installed wheel."
@@ -244,3 +248,69 @@ def read_json(path: str | Path, what: str = "JSON file", unreadable: str = "unre
     except OSError as e: why = one_line(e.strerror or e, 120)
     except ValueError as e: why = one_line(e, 120)
     raise ConfigError(f"{what} {path}: {unreadable} ({why})")
+
+# %% ../nbs/00_core.ipynb #1d840779
+MAX_INPUT_SIZE = 1024      # activations grow with the square: ResNet-152 at 1024 px already needs GBs per image
+
+def check_size(input_size, what: str = "the backbone") -> int:
+    "Raise ConfigError unless `input_size` is an integer in 32..MAX_INPUT_SIZE (every backbone downsamples by 32)."
+    if isinstance(input_size, bool) or not isinstance(input_size, int):
+        raise ConfigError(f"input size must be an integer number of pixels, got {input_size!r}")
+    if input_size < 32:
+        raise ConfigError(f"input size {input_size} is too small for {what}: the backbone downsamples by 32, so use 32 or more (224 in the paper)")
+    if input_size > MAX_INPUT_SIZE:
+        raise ConfigError(f"input size {input_size} is too large: use at most {MAX_INPUT_SIZE} (224 in the paper); memory grows with its square")
+    return input_size
+
+# %% ../nbs/00_core.ipynb #4fdb52db
+def _fmt(v) -> str:
+    if isinstance(v, bool) or not isinstance(v, int): return str(v)
+    return f"{v:,}"
+
+def format_card(card: dict) -> str:
+    "A model card as aligned `key  value` lines."
+    w = max(map(len, card))
+    return "\n".join(f"{k:<{w}}  {_fmt(v)}" for k, v in card.items())
+
+def format_table(rows: list[dict], cols: Sequence[str]) -> str:
+    "Rows of dicts as a fixed-width table of `cols`."
+    cells = [[_fmt(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    line = lambda vals: "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(vals, widths)))
+    return "\n".join([line(cols), line(["-" * w for w in widths]), *map(line, cells)])
+
+# %% ../nbs/00_core.ipynb #11ef773e
+OUTPUT_PATHS = ("data/results", "figures")      # what the study and the figures write: not code
+
+def _git(*args, root: Path | None = None) -> str | None:
+    root = root or project_root()
+    if root is None: return None
+    try: return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError): return None
+
+def code_dirty(root: Path | None = None) -> bool | None:
+    "Whether tracked files other than the study's outputs (`OUTPUT_PATHS`) differ from the revision (None outside git)."
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *(f":(exclude){p}" for p in OUTPUT_PATHS), root=root)
+    return None if status is None else bool(status)
+
+@functools.cache
+def _code_state() -> tuple[str | None, bool | None]:
+    "The git revision and dirtiness when this process first asked: the code it imported, not later edits."
+    return _git("rev-parse", "HEAD"), code_dirty()
+
+# %% ../nbs/00_core.ipynb #e56f8ae9
+def provenance() -> dict:
+    "Git revision, package versions, machine, command and UTC date of this process."
+    import numpy as np
+    import torch
+    import torchvision
+    import bottlefit
+    rev, dirty = _code_state()
+    return dict(git_revision=rev, git_dirty=dirty,
+                versions=dict(python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,
+                              numpy=np.__version__, bottlefit=bottlefit.__version__),
+                machine=dict(platform=platform.platform(), processor=platform.machine(), cpus=os.cpu_count(),
+                             torch_threads=torch.get_num_threads(),
+                             cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None),
+                command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else None,
+                date=datetime.now(timezone.utc).isoformat(timespec="seconds"))

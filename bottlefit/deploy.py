@@ -23,8 +23,8 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from torch import nn
 
 from .codec import Quantized, dequantize, encode, quantize
-from .core import ConfigError, atomic_write_bytes, one_line
-from .models import BottleneckModel, check_size
+from .core import ConfigError, atomic_write_bytes, check_size, format_table, one_line
+from .models import BottleneckModel
 from .stats import paired_bootstrap
 
 # %% auto #0
@@ -172,7 +172,7 @@ class OnnxHead(nn.Module):
 def calibration_images(dataset: str, input_size: int, n: int = 200, root=None) -> torch.Tensor:
     "`n` *training* images of `dataset`, drawn at random (seed 0), at `input_size` with the evaluation transform."
     from bottlefit.data import make_dataset
-    from bottlefit.methods import num_classes_of
+    from bottlefit.presets import num_classes_of
     if n < 1: raise ConfigError(f"calibration needs at least one image, got {n}")
     ds = make_dataset(dataset, "train", input_size, root, cache=False, augment=False, num_classes=num_classes_of(dataset),
                       progress=False)
@@ -255,7 +255,6 @@ def head_latency_table(model: BottleneckModel, input_size: int = 224, calibratio
 
 def latency_text(rows: list[dict]) -> str:
     "`head_latency_table`'s rows as a table for people."
-    from bottlefit.cli import format_table
     return format_table([{**r, "ms": f"{r['ms']:.2f}", "p90_ms": f"{r['p90_ms']:.2f}", "vs_full": f"{r['vs_full']:.3f}"} for r in rows],
                         ("path", "ms", "p90_ms", "vs_full"))
 

@@ -16,20 +16,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, one_line, project_root
-from .results import (ARCH_LABELS, BASELINES, BOTTLEFIT, METHOD_LABELS, correct, default_results, job_name, load_records,
-                               predictions_field, read_json, records_frame, teacher_top1)
+from .core import (BottleFitError, ConfigError, _code_state, atomic_path, atomic_write_bytes, atomic_write_json, one_line,
+                            project_root, provenance, read_json)
+from .presets import BASELINES, BOTTLEFIT, PAPER_ARCHS, PAPER_SYSTEM_CHANNELS, get_preset, job_name
+from .results import (ARCH_LABELS, METHOD_LABELS, correct, default_results, load_records, predictions_field, records_frame,
+                               teacher_top1)
 from .results import timings as results_timings
 from .stats import NO_PREDICTIONS, bootstrap_interval, compare_records, comparison_text, sign_test, unpaired_interval
-from .study import GRIDS, PAPER_SYSTEM_CHANNELS, provenance
 from .system import (DEVICE_POWER, OFFLOAD_BYTES, Processor, Timings, device_profile, edge_profile, evaluate_approaches,
                               implied_jpeg_bytes, plan)
 
 # %% auto #0
-__all__ = ['PLOTLY_JS', 'NARROW_BELOW', 'SERIES_STYLE', 'SIZE_SERIES', 'PAPER_ARCHS', 'PAPER_DESIGNS', 'APPROACH_STYLE',
-           'LOCAL_STYLE', 'NOT_CONVERGED', 'SEC4_QUOTES', 'OFFLOAD', 'LOCAL_MOBILE', 'SEC5_QUOTES', 'FIGURE_NOTEBOOKS',
-           'open_results', 'scale_note', 'tradeoff_html', 'plotly_js', 'main_runs', 'paired', 'table1', 'best_baseline',
-           'table2', 'tests_table', 'with_synthetic_predictions', 'seed_spread', 'markdown_table', 'tradeoff_points',
+__all__ = ['PLOTLY_JS', 'NARROW_BELOW', 'SERIES_STYLE', 'SIZE_SERIES', 'PAPER_DESIGNS', 'APPROACH_STYLE', 'LOCAL_STYLE',
+           'NOT_CONVERGED', 'SEC4_QUOTES', 'OFFLOAD', 'LOCAL_MOBILE', 'SEC5_QUOTES', 'FIGURE_NOTEBOOKS', 'open_results',
+           'scale_note', 'tradeoff_html', 'plotly_js', 'main_runs', 'paired', 'table1', 'best_baseline', 'table2',
+           'tests_table', 'with_synthetic_predictions', 'seed_spread', 'markdown_table', 'tradeoff_points',
            'jpeg_curve', 'plot_tradeoff', 'size_table', 'plot_sizes', 'as_timings', 'system_frame', 'system_note',
            'offload_sizes', 'offload_band', 'local_label', 'wifi_ticklabels', 'plot_delay', 'plot_power_cdf',
            'plot_power_bars', 'pareto_frame', 'plot_pareto', 'curve_jobs', 'curves_frame', 'convergence_table',
@@ -50,7 +51,6 @@ def open_results(preset: str, results: str | Path = "", out: str | Path = "") ->
 
 def scale_note(records: dict, preset: str) -> str:
     "One paragraph on the scale of `preset`'s study, from its records (their own preset description: the code's may be newer)."
-    from bottlefit.methods import get_preset
     p = get_preset(preset)
     descs = sorted({r["preset"]["description"] for r in records.values() if r["preset"].get("description")})
     desc = "; ".join(descs) or p.description
@@ -392,7 +392,6 @@ def plot_sizes(sizes: pd.DataFrame, title: str):
     return fig
 
 # %% ../nbs/11_figures.ipynb #d0956bf7
-PAPER_ARCHS = ("densenet169", "densenet201", "resnet152")
 PAPER_DESIGNS = tuple(("sp1", c, "bq8") for c in PAPER_SYSTEM_CHANNELS)     # BottleFit C = 3, 6, 12 with 8-bit BQ
 
 def as_timings(source) -> Timings:
@@ -1251,7 +1250,6 @@ def render_figures(preset: str, results: str | Path | None = None, out: str | Pa
     "Execute the figure notebooks with papermill; returns {notebook: seconds}. `keep`: keep the executed copies (and say where)."
     from papermill import PapermillExecutionError
     from tqdm.auto import tqdm
-    from bottlefit.study import _code_state
     _code_state()                        # pin the code's revision before the outputs (tracked for committed presets) change
     results = Path(results or default_results(preset)).resolve()
     out = Path(out or figures_dir(preset)).resolve()

@@ -13,11 +13,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .core import ConfigError, atomic_write_json, hold_lock, parse_json
+from .core import FIXED_CODECS, ConfigError, atomic_write_json, hold_lock, parse_json
 
 # %% auto #0
-__all__ = ['FIXED_CODECS', 'time_module', 'time_split', 'time_teacher', 'time_design', 'mean_jpeg_bytes', 'measure',
-           'save_timings']
+__all__ = ['time_module', 'time_split', 'time_teacher', 'time_design', 'mean_jpeg_bytes', 'measure', 'save_timings']
 
 # %% ../nbs/15_measure.ipynb #2f7f6f82
 @torch.no_grad()
@@ -39,8 +38,6 @@ def time_split(model, x: torch.Tensor, repeats: int = 5) -> tuple[np.ndarray, np
     return time_module(model.encoder, x, repeats), time_module(model.tail, z, repeats), z
 
 # %% ../nbs/15_measure.ipynb #fe3dd013
-FIXED_CODECS = ("fp32", "fp16", "bq8")
-
 def time_teacher(arch: str, input_size: int = 224, repeats: int = 5, num_classes: int = 1000) -> dict:
     "Samples and MACs of the whole `arch` (random weights: the time does not depend on them)."
     from bottlefit.models import count_macs, teacher

@@ -6,60 +6,21 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .core import BOTTLEFIT, METHODS, ConfigError, one_line
+from .core import ConfigError, one_line
 from .data import IMAGENETTE_IMAGENET_INDEX, make_dataset
 from .models import BottleneckModel, bottleneck_model, last_linear, load_state_dict_file, teacher as make_teacher
+from .presets import BOTTLEFIT, METHODS, Preset
 from .train import Stage, TrainConfig, evaluate, fit
 
 # %% auto #0
-__all__ = ['PRESETS', 'ALL', 'TRAINED_RUN_FIELDS', 'Preset', 'get_preset', 'method_stages', 'num_classes_of', 'preset_data',
-           'load_teacher', 'Run', 'build_run', 'train_run', 'load_trained', 'study_config', 'train_throughput',
-           'stage_key', 'train_cost']
-
-# %% ../nbs/05_methods.ipynb #e216a47c
-@dataclass(frozen=True)
-class Preset:
-    "Data, resolution, epochs and batch sizes of a study."
-    name: str
-    dataset: str                # imagenette | imagenet | synthetic
-    input_size: int
-    stage_epochs: int           # E: epochs per BottleFit stage; single-stage methods get 2E
-    teacher_epochs: int         # epochs to train a teacher from scratch
-    batch_size: int = 32
-    eval_batch_size: int = 128
-    train_images: int | None = None   # a class-balanced subset, or None for all
-    val_images: int | None = None
-    teacher_weights: str | None = None  # torchvision weights name, if the teacher is pretrained
-    teacher_lr: float = 0.1
-    teacher_schedule: str = "step"      # step (x0.1 at 50 % and 75 %) | cosine
-    teacher_label_smoothing: float = 0.0
-    cpu_bf16: bool = False              # train in bfloat16 autocast on CPUs that run it natively
-    workers: int = 2
-    description: str = ""
-    def to_dict(self) -> dict: return asdict(self)
-
-PRESETS = {p.name: p for p in (
-    Preset("paper", "imagenet", 224, 10, 0, batch_size=32, eval_batch_size=128, teacher_weights="IMAGENET1K_V1", workers=8,
-           description="ILSVRC-2012, 224 px, 10+10 epochs, torchvision-pretrained teachers (GPUs, torchrun)"),
-    Preset("cpu", "imagenette", 64, 5, 30, batch_size=32, eval_batch_size=128, teacher_lr=0.05, teacher_schedule="cosine",
-           teacher_label_smoothing=0.1, cpu_bf16=True,
-           description="all of Imagenette at 64 px, a ResNet-18 teacher trained from scratch for 30 epochs (cosine, label "
-                       "smoothing), students 5+5 epochs, baselines 10 (2 CPU cores, bfloat16 where native)"),
-    Preset("smoke", "imagenette", 64, 1, 3, batch_size=16, eval_batch_size=64, train_images=480, val_images=200, teacher_lr=0.02,
-           description="480/200 Imagenette images at 64 px, 1+1 epochs: the whole pipeline in minutes"),
-    Preset("synthetic", "synthetic", 32, 1, 2, batch_size=8, eval_batch_size=32, train_images=64, val_images=32,
-           teacher_lr=0.01, workers=0, description="synthetic images at 32 px, for tests"),
-)}
-
-def get_preset(name: str) -> Preset:
-    if name not in PRESETS: raise ConfigError(f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
-    return PRESETS[name]
+__all__ = ['ALL', 'TRAINED_RUN_FIELDS', 'method_stages', 'preset_data', 'load_teacher', 'Run', 'build_run', 'train_run',
+           'load_trained', 'study_config', 'train_throughput', 'stage_key', 'train_cost']
 
 # %% ../nbs/05_methods.ipynb #beaca61e
 ALL = ("encoder", "decoder", "rest")
@@ -81,13 +42,11 @@ def method_stages(method: str, epochs: int = 10, teacher_epochs: int = 90, teach
         t = int(teacher_epochs)
         return [_sgd("teacher", t, "ce", ("all",), lr=teacher_lr, milestones=(t // 2, 3 * t // 4) if t >= 4 else (),
                      schedule=teacher_schedule, label_smoothing=teacher_label_smoothing)]
-    stage2 = "kd" if "-kd" in method else "ce"
-    train2 = ("decoder", "rest") if method.endswith("-fe") else ALL
+    m = METHODS[method]                       # a BottleFit configuration: stage 2 and what it trains
+    stage2, train2 = m.stage2, ("decoder", "rest") if m.freezes_encoder else ALL
     return [Stage("stage1-ghnd", e, "ghnd", ("encoder", "decoder")), _sgd(f"stage2-{'kd' if stage2 == 'kd' else 'ft'}", e, stage2, train2)]
 
 # %% ../nbs/05_methods.ipynb #de3dac55
-def num_classes_of(dataset: str) -> int: return {"imagenette": 10, "imagenet": 1000, "synthetic": 4}[dataset]
-
 def _subset(ds: Dataset, n: int | None) -> Dataset:
     "A class-balanced subset of `n` items (evenly spaced over the class-sorted files), or `ds` itself."
     if n is None or n >= len(ds): return ds
@@ -96,7 +55,7 @@ def _subset(ds: Dataset, n: int | None) -> Dataset:
 
 def preset_data(p: Preset, root=None, progress: bool = True) -> tuple[Dataset, Dataset]:
     "(train, val) datasets of preset `p`, with the paper's transforms at its input size."
-    kw = dict(root=root, workers=p.workers, progress=progress, num_classes=num_classes_of(p.dataset),
+    kw = dict(root=root, workers=p.workers, progress=progress, num_classes=p.num_classes,
               cache=p.dataset != "imagenet")   # ILSVRC-2012 decoded would take ~250 GB: decode on the fly
     tr = make_dataset(p.dataset, "train", p.input_size, synthetic_n=p.train_images or 256, **kw)
     va = make_dataset(p.dataset, "val", p.input_size, synthetic_n=p.val_images or 128, **kw)
@@ -104,7 +63,7 @@ def preset_data(p: Preset, root=None, progress: bool = True) -> tuple[Dataset, D
 
 def load_teacher(arch: str, p: Preset, path: str | Path | None = None) -> torch.nn.Module:
     "The teacher for `arch` under preset `p`: from `path`, or the preset's pretrained weights."
-    n = num_classes_of(p.dataset)
+    n = p.num_classes
     if path is not None:
         t = make_teacher(arch, weights=path)
         owner, name = last_linear(t)
@@ -129,33 +88,29 @@ class Run:
     val: Dataset
     info: dict
 
-def build_run(method: str, arch: str, split: str = "sp1", channels: int = 3, preset: str = "cpu",
-              teacher_path: str | Path | None = None, root=None, epochs: int | None = None, progress: bool = True,
-              seed: int = 0) -> Run:
-    "Model, teacher, stages and data of `method` on `arch` (split, C) under `preset`; new layers initialised from `seed`."
-    p = get_preset(preset)
+def build_run(method: str, arch: str, split: str, channels: int, preset: Preset, teacher_path: str | Path | None = None,
+              root=None, epochs: int | None = None, progress: bool = True, seed: int = 0) -> Run:
+    "Model, teacher, stages and data of `method` on `arch` (split, C; a teacher has none) under `preset`; new layers initialised from `seed`."
     torch.manual_seed(seed)      # the initial weights of new layers are part of the run
-    stages = method_stages(method, epochs or p.stage_epochs, p.teacher_epochs if epochs is None else epochs, p.teacher_lr,
-                           p.teacher_schedule, p.teacher_label_smoothing)
-    n = num_classes_of(p.dataset)
+    stages = method_stages(method, epochs or preset.stage_epochs, preset.teacher_epochs if epochs is None else epochs,
+                           preset.teacher_lr, preset.teacher_schedule, preset.teacher_label_smoothing)
+    n = preset.num_classes
     if method == "teacher":
         model, teacher, split, channels = make_teacher(arch, num_classes=n), None, "none", 0
     else:
         if (method == "autoencoder") != (split == "ae"):
             raise ConfigError("the autoencoder method goes with --split ae (and split ae with the autoencoder method)")
-        teacher = load_teacher(arch, p, teacher_path)
-        model = bottleneck_model(arch, split, channels, input_size=p.input_size, teacher_model=teacher)
-    train, val = preset_data(p, root, progress)
-    info = dict(method=method, arch=arch, split=split, channels=channels, preset=p.name, dataset=p.dataset,
-                input_size=p.input_size, num_classes=n, train_images=len(train), val_images=len(val), init_seed=seed,
-                teacher=str(teacher_path) if teacher_path else p.teacher_weights)
+        teacher = load_teacher(arch, preset, teacher_path)
+        model = bottleneck_model(arch, split, channels, input_size=preset.input_size, teacher_model=teacher)
+    train, val = preset_data(preset, root, progress)
+    info = dict(method=method, arch=arch, split=split, channels=channels, preset=preset.name, dataset=preset.dataset,
+                input_size=preset.input_size, num_classes=n, train_images=len(train), val_images=len(val), init_seed=seed,
+                teacher=str(teacher_path) if teacher_path else preset.teacher_weights)
     return Run(model, teacher, stages, train, val, info)
 
-def train_run(run: Run, out: str | Path, config: TrainConfig | None = None) -> list[dict]:
-    "Train a built run into folder `out` (resuming if it holds this run)."
-    p = get_preset(run.info["preset"])
-    cfg = config or TrainConfig(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size, workers=p.workers)
-    return fit(run.model, run.stages, run.train, run.val, out, run.info, teacher=run.teacher, arch=run.info["arch"], config=cfg)
+def train_run(run: Run, out: str | Path, config: TrainConfig) -> list[dict]:
+    "Train a built run into folder `out` (resuming if it holds this run) with `config` (the study's: `study_config`)."
+    return fit(run.model, run.stages, run.train, run.val, out, run.info, teacher=run.teacher, arch=run.info["arch"], config=config)
 
 # %% ../nbs/05_methods.ipynb #5f592d97
 TRAINED_RUN_FIELDS = {"arch": str, "split": str, "channels": int, "num_classes": int, "input_size": int}
@@ -215,17 +170,16 @@ def _seconds_per_step(method: str, stage_index: int, arch: str, split: str, chan
         step(*next(it))
     return (time.perf_counter() - t0) / steps
 
-def train_throughput(method: str, arch: str = "resnet18", split: str = "sp1", channels: int = 3, preset: str = "cpu",
-                     steps: int = 20, warmup: int = 3, root=None, teacher_path=None, progress: bool = True,
-                     config: TrainConfig | None = None, stage: int = 0) -> dict:
+def train_throughput(method: str, arch: str, split: str, channels: int, preset: Preset, steps: int = 20, warmup: int = 3,
+                     root=None, teacher_path=None, progress: bool = True, config: TrainConfig | None = None, stage: int = 0) -> dict:
     "Images/s of stage `stage` (0: the first) of `method` over `steps` training steps (after `warmup`) on the preset's data."
-    p = get_preset(preset)
-    t = load_teacher(arch, p, teacher_path) if teacher_path or p.teacher_weights else make_teacher(arch, num_classes=num_classes_of(p.dataset))
+    p = preset
+    t = load_teacher(arch, p, teacher_path) if teacher_path or p.teacher_weights else make_teacher(arch, num_classes=p.num_classes)
     train, _ = preset_data(p, root, progress)
     cfg = config or study_config(p)
     secs = _seconds_per_step(method, stage, arch, split, channels, p, t, train, cfg, steps, warmup, progress)
     return dict(method=method, stage=method_stages(method, p.stage_epochs)[stage].name, arch=arch, split=split, channels=channels,
-                preset=preset, input_size=p.input_size, batch_size=cfg.batch_size, steps=steps,
+                preset=p.name, input_size=p.input_size, batch_size=cfg.batch_size, steps=steps,
                 images_per_s=round(cfg.batch_size / secs, 1), threads=torch.get_num_threads())
 
 # %% ../nbs/05_methods.ipynb #7469b26f
@@ -233,16 +187,15 @@ def stage_key(stage: Stage) -> str:
     "What sets a stage's cost per step: 'objective:trained parts:optimiser', e.g. 'ghnd:encoder+decoder:adam'."
     return f"{stage.objective}:{'+'.join(stage.train)}:{stage.optimizer}"
 
-def train_cost(arch: str = "resnet18", split: str = "sp1", channels: int = 3, preset: str = "cpu",
-               methods: tuple = BOTTLEFIT, rounds: int = 6, steps: int = 20, warmup: int = 3, root=None,
-               progress: bool = True, config: TrainConfig | None = None) -> dict:
+def train_cost(arch: str, split: str, channels: int, preset: Preset, methods: tuple = BOTTLEFIT, rounds: int = 6, steps: int = 20,
+               warmup: int = 3, root=None, progress: bool = True, config: TrainConfig | None = None) -> dict:
     """Training cost of `methods` as the study trains them, measured side by side: seconds per step of every distinct stage
     (`stage_key`) in `rounds` rotating rounds, and each method's training seconds per round at the preset's epochs."""
     from bottlefit.train import EpochBatches
     from tqdm.auto import tqdm
     if int(rounds) < 1 or int(steps) < 1: raise ConfigError(f"train_cost needs rounds >= 1 and steps >= 1, got rounds={rounds}, steps={steps}")
-    p = get_preset(preset)
-    teacher = make_teacher(arch, num_classes=num_classes_of(p.dataset))    # speed does not depend on the weights
+    p = preset
+    teacher = make_teacher(arch, num_classes=p.num_classes)               # speed does not depend on the weights
     train, _ = preset_data(p, root, progress)
     cfg = config or study_config(p)
     plans = {m: method_stages(m, p.stage_epochs) for m in methods}
@@ -261,6 +214,6 @@ def train_cost(arch: str = "resnet18", split: str = "sp1", channels: int = 3, pr
     per_method = {m: dict(stages=[s.name for s in st], keys=[stage_key(s) for s in st], epochs=[s.epochs for s in st],
                           seconds=[round(sum(s.epochs * per_epoch * secs[stage_key(s)][r] for s in st), 2) for r in range(rounds)])
                   for m, st in plans.items()}
-    return dict(arch=arch, split=split, channels=channels, preset=preset, input_size=p.input_size, batch_size=cfg.batch_size,
+    return dict(arch=arch, split=split, channels=channels, preset=p.name, input_size=p.input_size, batch_size=cfg.batch_size,
                 steps_per_epoch=per_epoch, rounds=rounds, steps=steps, warmup=warmup, threads=torch.get_num_threads(),
                 cpu_bf16=bool(cfg.cpu_bf16), step_seconds={k: [round(x, 5) for x in v] for k, v in secs.items()}, methods=per_method)

@@ -18,14 +18,13 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import ConfigError
+from .core import ConfigError, check_size
 
 # %% auto #0
-__all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'MAX_INPUT_SIZE', 'CARD_CHANNELS', 'last_linear', 'load_state_dict_file',
-           'teacher', 'Staged', 'teacher_stages', 'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder',
-           'BottleneckModel', 'check_size', 'check_input_size', 'bottleneck_model', 'split', 'ModelCard',
-           'count_params', 'count_macs', 'model_card', 'teacher_card', 'card_table', 'card_table_path',
-           'write_card_table']
+__all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'CARD_CHANNELS', 'last_linear', 'load_state_dict_file', 'teacher', 'Staged',
+           'teacher_stages', 'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder', 'BottleneckModel',
+           'check_input_size', 'bottleneck_model', 'split', 'ModelCard', 'count_params', 'count_macs', 'model_card',
+           'teacher_card', 'card_table', 'card_table_path', 'write_card_table']
 
 # %% ../nbs/02_models.ipynb #6fb1b611
 _TEACHERS = {
@@ -193,18 +192,6 @@ def _check_design(arch: str, split: str, channels) -> tuple[str, str, int]:
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
         raise ConfigError(f"bottleneck channels must be an integer >= 1 (the paper uses 1..24), got {channels!r}")
     return arch, split, channels
-
-MAX_INPUT_SIZE = 1024      # activations grow with the square: ResNet-152 at 1024 px already needs GBs per image
-
-def check_size(input_size, what: str = "the backbone") -> int:
-    "Raise ConfigError unless `input_size` is an integer in 32..MAX_INPUT_SIZE (every backbone downsamples by 32)."
-    if isinstance(input_size, bool) or not isinstance(input_size, int):
-        raise ConfigError(f"input size must be an integer number of pixels, got {input_size!r}")
-    if input_size < 32:
-        raise ConfigError(f"input size {input_size} is too small for {what}: the backbone downsamples by 32, so use 32 or more (224 in the paper)")
-    if input_size > MAX_INPUT_SIZE:
-        raise ConfigError(f"input size {input_size} is too large: use at most {MAX_INPUT_SIZE} (224 in the paper); memory grows with its square")
-    return input_size
 
 def check_input_size(model: BottleneckModel, stages: Staged, input_size: int) -> None:
     "Raise ConfigError unless the decoder reproduces the replaced stage's output shape at `input_size`."

@@ -12,22 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import BOTTLEFIT, METHODS, ConfigError, one_line, parse_json, project_root, read_json
+from .core import ConfigError, one_line, parse_json, project_root, read_json
+from .presets import METHODS, PRESETS, get_preset, job_name, study_grid
 from .system import Timings, check_candidates
 
 # %% auto #0
 __all__ = ['RECORD_VERSION', 'FRACTION', 'COUNT', 'BYTES', 'SECONDS', 'NUMBER', 'RECORD_SCHEMAS', 'METHOD_LABELS', 'ARCH_LABELS',
-           'BASELINES', 'job_name', 'default_results', 'results_dir', 'encode_classes', 'decode_classes',
-           'predictions_field', 'correct', 'record_problem', 'read_record', 'load_records', 'records_frame',
-           'teacher_top1', 'timings', 'candidates']
+           'default_results', 'results_dir', 'encode_classes', 'decode_classes', 'predictions_field', 'correct',
+           'record_problem', 'read_record', 'load_records', 'records_frame', 'teacher_top1', 'timings', 'candidates']
 
 # %% ../nbs/16_results.ipynb #a6910b61
 RECORD_VERSION = 1
-
-def job_name(method: str, arch: str = "", split: str = "none", channels: int = 0, seed: int = 0) -> str:
-    "The name of a study job: `teacher-resnet18`, `system`, `hnd-resnet18-sp1-c3`, `hnd-resnet18-sp1-c3-s1` (seed 1)."
-    if method in ("teacher", "system"): return f"{method}-{arch}" if arch else method
-    return f"{method}-{arch}-{split}-c{channels}" + (f"-s{seed}" if seed else "")
 
 def default_results(preset: str) -> Path:
     "data/results/<preset>/ in the project (or the working directory outside one)."
@@ -120,6 +115,7 @@ RECORD_SCHEMAS = {
                    "codec": {"frames": {"*": {"bytes": BYTES}}, "jpeg_bytes": {"*": BYTES}}},
 }
 
+# %% ../nbs/16_results.ipynb #74411b72
 def _at(where: str, key) -> str: return f"{where}.{key}" if where else str(key)
 
 def _first(problems): return next(filter(None, problems), None)
@@ -150,6 +146,7 @@ def _problem(v, spec, where: str = "") -> str | None:
     if isinstance(v, types) and not (isinstance(v, bool) and bool not in types): return None
     return f"{where} is a {type(v).__name__}, not {' or '.join(t.__name__ for t in types)}"
 
+# %% ../nbs/16_results.ipynb #c1b52cf8
 def record_problem(rec, name: str | None = None, preset: str | None = None) -> str | None:
     "What is wrong with results record `rec` (None if nothing); `name`: its job's name (the file stem), `preset`: its preset."
     if not isinstance(rec, dict): return f"it holds a JSON {type(rec).__name__}, not an object"
@@ -170,11 +167,10 @@ def record_problem(rec, name: str | None = None, preset: str | None = None) -> s
 # %% ../nbs/16_results.ipynb #2bc89d29
 def _what_to_do(path: Path, preset: str | None) -> str:
     "How to replace the damaged record `path`: redo its job, or move it away."
-    from bottlefit.study import GRIDS, study_grid           # only on the error path: the study module needs PyTorch
-    preset = preset or (path.parent.name if path.parent.name in GRIDS else None)
+    preset = preset or (path.parent.name if path.parent.name in PRESETS else None)     # a record names its preset
     if preset is None: return (f"redo its job with `python -m bottlefit study --preset PRESET --results {path.parent} --only {path.stem} "
                                f"--redo`, or move the file out of {path.parent}")
-    if path.stem not in {j.name for j in study_grid(preset)}: return f"no job of preset {preset} is called {path.stem}: move the file out of {path.parent}"
+    if path.stem not in {j.name for j in study_grid(get_preset(preset))}: return f"no job of preset {preset} is called {path.stem}: move the file out of {path.parent}"
     results = "" if path.parent.resolve() == default_results(preset).resolve() else f" --results {path.parent}"
     return f"redo its job with `python -m bottlefit study --preset {preset}{results} --only {path.stem} --redo`"
 
@@ -199,7 +195,6 @@ METHOD_LABELS = {"ce": "Conventional (CE)", "kd": "KD", "hnd": "HND",
                  "teacher": "Original model"}
 ARCH_LABELS = {"resnet18": "ResNet-18", "resnet50": "ResNet-50", "resnet152": "ResNet-152", "densenet169": "DenseNet-169",
                "densenet201": "DenseNet-201", "mobilenet_v2": "MobileNetV2"}
-BASELINES = ("ce", "kd", "hnd")
 
 def records_frame(records: dict[str, dict]) -> pd.DataFrame:
     "One row per trained model (teachers included, the system record left out)."

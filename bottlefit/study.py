@@ -5,144 +5,27 @@
 # %% ../nbs/09_study.ipynb #bf11527c
 from __future__ import annotations
 
-import functools
 import io
 import json
 import math
 import os
-import platform
-import subprocess
-import sys
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .core import ConfigError, atomic_write_json, hold_lock, one_line, project_root
-from .methods import (get_preset, load_teacher, preset_data, build_run, train_run, num_classes_of, PRESETS, METHODS,
-                               study_config, train_cost)
-from .results import (RECORD_VERSION, _what_to_do, default_results, job_name, load_records, read_record,
-                               record_problem)
+from .core import ConfigError, _code_state, atomic_write_json, hold_lock, one_line, project_root, provenance
+from .methods import build_run, load_teacher, preset_data, study_config, train_cost, train_run
+from .presets import PAPER_ARCHS, PAPER_SYSTEM_CHANNELS, Job, Preset, select_jobs, study_grid
+from .results import RECORD_VERSION, _what_to_do, default_results, load_records, read_record, record_problem
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['GRIDS', 'OUTPUT_PATHS', 'PAPER_SYSTEM_CHANNELS', 'STUDY_LOCK', 'Grid', 'Job', 'study_grid', 'code_dirty',
-           'provenance', 'raw_image', 'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_runs',
-           'sha256_file', 'keep_teacher_weights', 'run_job', 'select_jobs', 'run_study']
-
-# %% ../nbs/09_study.ipynb #ccd9c260
-@dataclass(frozen=True)
-class Grid:
-    "Which backbones, bottleneck widths and baselines a preset's study trains, and how much it measures."
-    archs: tuple                        # backbones with bottlenecks (Tables I and II, Fig. 5)
-    local_arch: str = "mobilenet_v2"    # the mobile network for local computing (Sec. V)
-    table1_channels: tuple = (12, 3)
-    fig5_channels: tuple = (3, 6, 9, 12)
-    sp2_arch: str = "resnet152"         # Fig. 7: a later bottleneck (SP2) and the autoencoder, on a ResNet
-    sp2_channels: tuple = (3, 6, 12)
-    ae_channels: tuple = (3, 6, 12)
-    low_channels: tuple = ()            # narrower bottlenecks for HND, KD and BottleFit FT (FE): where HND breaks
-    seeds: tuple = ()                   # repeats of the C = 3 `seed_methods` with these seeds (0 is the first run)
-    seed_methods: tuple = ("hnd", "bottlefit-ft-fe")
-    train_local: bool = True            # train `local_arch` (False where it is not usable at the preset's size)
-    codec_fit_images: int = 1000        # training images that fit the rANS symbol model
-    codec_images: int = 1000            # validation images whose frames are coded (bytes per codec)
-    timing_repeats: int = 5             # forward passes timed per model for the system figures
-    cost_rounds: int = 6                # rounds of the training-cost measurement (claim IV-B.11); 0: none
-    cost_steps: int = 20                # training steps timed per stage and round
-    def to_dict(self) -> dict: return asdict(self)
-
-GRIDS = {
-    "paper": Grid(("densenet169", "densenet201", "resnet152")),
-    "cpu": Grid(("resnet18",), sp2_arch="resnet18", sp2_channels=(3, 12), ae_channels=(12,), low_channels=(1, 2), seeds=(1, 2),
-                train_local=False, codec_fit_images=300, codec_images=300, cost_rounds=8, cost_steps=40),
-    "smoke": Grid(("resnet18",), sp2_arch="resnet18", sp2_channels=(3,), ae_channels=(12,),
-                  codec_fit_images=32, codec_images=32, timing_repeats=2, cost_rounds=2, cost_steps=3),
-    "synthetic": Grid(("resnet18",), fig5_channels=(3, 12), sp2_arch="resnet18", sp2_channels=(3,), ae_channels=(12,),
-                      codec_fit_images=8, codec_images=8, timing_repeats=1, cost_rounds=2, cost_steps=2),
-}
-
-# %% ../nbs/09_study.ipynb #4c03e8e9
-@dataclass(frozen=True)
-class Job:
-    "One run of the study: `method` on backbone `arch` with a `channels`-wide bottleneck at `split` ('none' for a teacher)."
-    method: str
-    arch: str
-    split: str = "none"
-    channels: int = 0
-    uses: tuple = ()                    # the tables and figures that use it
-    seed: int = 0                       # initial weights of new layers and the data order
-    @property
-    def name(self) -> str: return job_name(self.method, self.arch, self.split, self.channels, self.seed)
-    @property
-    def is_teacher(self) -> bool: return self.method == "teacher"
-    def key(self) -> dict:
-        k = dict(method=self.method, arch=self.arch, split=self.split, channels=self.channels)
-        return {**k, "seed": self.seed} if self.seed else k
-
-def study_grid(preset: str) -> list[Job]:
-    "The jobs of `preset`'s study, in running order."
-    get_preset(preset)
-    if preset not in GRIDS: raise ConfigError(f"preset {preset!r} has no study grid; use one of {', '.join(GRIDS)}")
-    g, jobs = GRIDS[preset], {}
-    def add(method, arch, split="none", c=0, use="", seed=0):
-        j = Job(method, arch, split, c, seed=seed)
-        old = jobs.get(j.name)
-        jobs[j.name] = Job(method, arch, split, c, (old.uses if old else ()) + (use,), seed)
-    for a in g.archs: add("teacher", a, use="Tables I-II, Fig. 5")
-    if g.sp2_arch not in g.archs: add("teacher", g.sp2_arch, use="Fig. 7")
-    add("system", "", use="Figs. 9-13")
-    for a in g.archs:
-        for m in ("bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd"): add(m, a, "sp1", 3, "Table II")
-        for c in sorted(g.table1_channels):
-            for m in ("ce", "kd", "hnd"): add(m, a, "sp1", c, "Table I")
-        for s in g.seeds:
-            for m in g.seed_methods: add(m, a, "sp1", 3, "seed spread", seed=s)
-        for c in g.fig5_channels: add("bottlefit-ft-fe", a, "sp1", c, "Figs. 5-6")
-        for c in g.low_channels:
-            for m in ("hnd", "kd", "bottlefit-ft-fe"): add(m, a, "sp1", c, "narrow bottlenecks")
-    for c in g.sp2_channels: add("bottlefit-ft-fe", g.sp2_arch, "sp2", c, "Fig. 7")
-    for c in g.ae_channels: add("autoencoder", g.sp2_arch, "ae", c, "Fig. 7")
-    if g.train_local: add("teacher", g.local_arch, use="Sec. V local computing")      # needed by no student: last
-    return list(jobs.values())
-
-# %% ../nbs/09_study.ipynb #8982ad1b
-OUTPUT_PATHS = ("data/results", "figures")      # what the study and the figures write: not code
-
-def _git(*args, root: Path | None = None) -> str | None:
-    root = root or project_root()
-    if root is None: return None
-    try: return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError): return None
-
-def code_dirty(root: Path | None = None) -> bool | None:
-    "Whether tracked files other than the study's outputs (`OUTPUT_PATHS`) differ from the revision (None outside git)."
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *(f":(exclude){p}" for p in OUTPUT_PATHS), root=root)
-    return None if status is None else bool(status)
-
-@functools.cache
-def _code_state() -> tuple[str | None, bool | None]:
-    "The git revision and dirtiness when this process first asked: the code it imported, not later edits."
-    return _git("rev-parse", "HEAD"), code_dirty()
-
-def provenance() -> dict:
-    "Git revision, package versions, machine, command and UTC date of this process."
-    import torchvision
-    import bottlefit
-    rev, dirty = _code_state()
-    return dict(git_revision=rev, git_dirty=dirty,
-                versions=dict(python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,
-                              numpy=np.__version__, bottlefit=bottlefit.__version__),
-                machine=dict(platform=platform.platform(), processor=platform.machine(), cpus=os.cpu_count(),
-                             torch_threads=torch.get_num_threads(),
-                             cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None),
-                command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else None,
-                date=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+__all__ = ['STUDY_LOCK', 'raw_image', 'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_runs',
+           'sha256_file', 'keep_teacher_weights', 'run_job', 'run_study']
 
 # %% ../nbs/09_study.ipynb #d044ca0e
 def _base(ds: Dataset) -> tuple[Dataset, list[int]]:
@@ -199,16 +82,16 @@ def _jpeg_curve(model, val, size: int, batch_size: int, workers: int, progress: 
         out[str(q)] = dict(bytes=float(np.mean(sizes)), size_images=len(sizes), **acc)
     return out
 
-def measure_model(model: torch.nn.Module, job: Job, preset: str, train: Dataset, val: Dataset, progress: bool = True) -> dict:
+def measure_model(model: torch.nn.Module, job: Job, preset: Preset, train: Dataset, val: Dataset, progress: bool = True) -> dict:
     "Accuracy (with and without BQ) and every image's prediction, bytes per codec or the JPEG curve, and the model card."
     from bottlefit.codec import codec_report, fake_quantize
     from bottlefit.models import model_card, teacher_card
     from bottlefit.results import predictions_field
     from bottlefit.train import evaluate
-    p, g = get_preset(preset), GRIDS[preset]
+    p, g = preset, preset.grid
     kw = dict(batch_size=p.eval_batch_size, workers=p.workers, progress=progress, predictions=True)
     model = model.eval()
-    n = num_classes_of(p.dataset)
+    n = p.num_classes
     acc = evaluate(model, val, desc="validate", **kw)     # evaluate shares the work under torchrun
     acc_bq8 = None if job.is_teacher else evaluate(model, val, bottleneck_fn=fake_quantize, desc="validate (BQ)", **kw)
     strip = lambda a: {k: a[k] for k in ("top1", "top5", "images")}
@@ -226,23 +109,20 @@ def measure_model(model: torch.nn.Module, job: Job, preset: str, train: Dataset,
     return out
 
 # %% ../nbs/09_study.ipynb #fc9aecb1
-PAPER_SYSTEM_CHANNELS = (3, 6, 12)      # the BottleFit models of Figs. 9 to 13
-
-def system_timings(preset: str, root=None, progress: bool = True) -> dict:
-    "Recorded timings (`15_measure`) of the paper's models (224 px) and of every design in `preset`'s grid (its input size)."
+def system_timings(preset: Preset, jobs: list[Job], root=None, progress: bool = True) -> dict:
+    "Recorded timings (`15_measure`) of the paper's models (224 px) and of every design of the study's `jobs` (at `preset`'s input size)."
     from torchvision.transforms import v2
     from bottlefit.codec import JPEG_QUALITIES
     from bottlefit.measure import mean_jpeg_bytes, measure
     from bottlefit.system import PAPER_LOCAL_DELAYS
-    p, g = get_preset(preset), GRIDS[preset]
-    r, n = g.timing_repeats, num_classes_of(p.dataset)
-    paper_archs = ("densenet169", "densenet201", "resnet152")
-    own = [j for j in study_grid(preset) if j.method not in ("system",)]
-    out = measure(list(PAPER_LOCAL_DELAYS["jetson_nano"]), [(a, "sp1", c) for a in paper_archs for c in PAPER_SYSTEM_CHANNELS],
+    p, g = preset, preset.grid
+    r, n = g.timing_repeats, p.num_classes
+    own = [j for j in jobs if j.method not in ("system",)]
+    out = measure(list(PAPER_LOCAL_DELAYS["jetson_nano"]), [(a, "sp1", c) for a in PAPER_ARCHS for c in PAPER_SYSTEM_CHANNELS],
                   224, r, 1000, progress)
     mine_t = [j.arch for j in own if j.is_teacher]
     mine_d = [d for d in dict.fromkeys((j.arch, j.split, j.channels) for j in own if not j.is_teacher)
-              if not (p.input_size == 224 and n == 1000 and d[0] in paper_archs and d[1] == "sp1" and d[2] in PAPER_SYSTEM_CHANNELS)]
+              if not (p.input_size == 224 and n == 1000 and d[0] in PAPER_ARCHS and d[1] == "sp1" and d[2] in PAPER_SYSTEM_CHANNELS)]
     mine = measure(mine_t, mine_d, p.input_size, r, n, progress) if mine_t or mine_d else {}
     for k, v in mine.items():              # the paper preset's own models are paper models too: both land under paper_*
         if isinstance(v, dict): out[k] = {**out.get(k, {}), **v}
@@ -310,16 +190,15 @@ def _kept_weights(w: dict, results: Path, record: Path, retrain: str) -> Path:
     return kept
 
 # %% ../nbs/09_study.ipynb #1f2a3b4c
-def _teacher_path(job: Job, preset: str, results: Path, runs: Path) -> Path | None:
+def _teacher_path(job: Job, preset: Preset, results: Path, runs: Path) -> Path | None:
     "The weights file of `job`'s teacher: the one kept with its record (`_kept_weights`), else its run's model.pt."
-    p = get_preset(preset)
-    if p.teacher_weights is not None: return None
+    if preset.teacher_weights is not None: return None
     t = Job("teacher", job.arch).name
     record, path = results / f"{t}.json", runs / t / "model.pt"
-    retrain = (f"retrain it with `python -m bottlefit study --preset {preset} --only {t} --redo` and redo the students "
+    retrain = (f"retrain it with `python -m bottlefit study --preset {preset.name} --only {t} --redo` and redo the students "
                "already recorded, which were distilled from the old weights")
     if record.is_file():
-        w = read_record(record, preset).get("weights")
+        w = read_record(record, preset.name).get("weights")
         if w is not None: return _kept_weights(w, results, record, retrain)
         if path.is_file(): return path
         raise ConfigError(f"{job.name} needs the weights of the trained teacher, {path}, which are missing although {record} records "
@@ -336,32 +215,32 @@ def _barrier():
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized(): dist.barrier()
 
-def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str | Path | None = None, root=None,
-            progress: bool = True, config=None, redo: bool = False) -> dict:
-    "Train, measure and record one job, or return its existing record (`redo`: record it again, resuming from runs/ if there)."
-    results, runs = Path(results or default_results(preset)), Path(runs or default_runs(preset))
+def run_job(job: Job, preset: Preset, results: str | Path | None = None, runs: str | Path | None = None, root=None,
+            progress: bool = True, config=None, redo: bool = False, jobs: list[Job] | None = None) -> dict:
+    """Train, measure and record one job, or return its existing record (`redo`: record it again, resuming from runs/ if there).
+    `jobs`: the study's jobs, whose designs the `system` job times (default: the preset's whole grid)."""
+    results, runs = Path(results or default_results(preset.name)), Path(runs or default_runs(preset.name))
     dest = results / f"{job.name}.json"
     if dest.is_file() and not redo:
-        rec = read_record(dest, preset)
+        rec = read_record(dest, preset.name)
         if rec["job"] != job.key(): raise ConfigError(f"results record {dest}: it records {rec['job']}, not job {job.name}; "
-                                                      f"{_what_to_do(dest, preset)}")
+                                                      f"{_what_to_do(dest, preset.name)}")
         return rec
-    p, t0 = get_preset(preset), time.perf_counter()
+    p, g, t0 = preset, preset.grid, time.perf_counter()
     rec = dict(record_version=RECORD_VERSION, name=job.name, job=job.key(), uses=list(job.uses), preset=p.to_dict(),
-               grid=GRIDS[preset].to_dict())
+               grid=g.to_dict())
     if job.method == "system":
-        rec["timings"] = system_timings(preset, root, progress) if _rank() == 0 else {}
-        g = GRIDS[preset]
+        rec["timings"] = system_timings(p, jobs or study_grid(p), root, progress) if _rank() == 0 else {}
         if g.cost_rounds and _rank() == 0:
-            rec["train_cost"] = train_cost(g.archs[0], "sp1", 3, preset, rounds=g.cost_rounds, steps=g.cost_steps, root=root,
+            rec["train_cost"] = train_cost(g.archs[0], "sp1", 3, p, rounds=g.cost_rounds, steps=g.cost_steps, root=root,
                                            progress=progress)
     elif job.is_teacher and p.teacher_weights is not None:        # pretrained: nothing to train
         model = load_teacher(job.arch, p)
         train, val = preset_data(p, root, progress)
-        rec.update(run=dict(teacher=p.teacher_weights), history=[], **measure_model(model, job, preset, train, val, progress))
+        rec.update(run=dict(teacher=p.teacher_weights), history=[], **measure_model(model, job, p, train, val, progress))
     else:
-        run = build_run(job.method, job.arch, job.split, job.channels, preset,
-                        teacher_path=None if job.is_teacher else _teacher_path(job, preset, results, runs), root=root, progress=progress,
+        run = build_run(job.method, job.arch, job.split, job.channels, p,
+                        teacher_path=None if job.is_teacher else _teacher_path(job, p, results, runs), root=root, progress=progress,
                         seed=job.seed)
         config = config or study_config(p, checkpoint_every=100, seed=job.seed)
         history = train_run(run, runs / job.name, config)
@@ -372,47 +251,40 @@ def run_job(job: Job, preset: str, results: str | Path | None = None, runs: str 
         if job.is_teacher:              # every process measures the weights as kept; process 0 writes them
             run.model.half().float()
             if _rank() == 0: rec["weights"] = keep_teacher_weights(run.model, results / f"{job.name}.pt")
-        rec.update(measure_model(run.model, job, preset, run.train, run.val, progress))
+        rec.update(measure_model(run.model, job, p, run.train, run.val, progress))
     rec["wall_seconds"] = round(time.perf_counter() - t0, 1)
     rec["provenance"] = provenance()
     if _rank() == 0:
-        if problem := record_problem(rec, job.name, preset):      # e.g. a diverged run: NaN loss and accuracy
+        if problem := record_problem(rec, job.name, p.name):      # e.g. a diverged run: NaN loss and accuracy
             raise ConfigError(f"job {job.name} measured a record that would be refused ({problem}), so {dest} is not written; "
                               f"see the training log in {runs / job.name}, then delete that folder and run the job again")
         atomic_write_json(dest, rec)
     _barrier()                           # under torchrun: nobody starts the next job before the record exists
     return rec
 
-# %% ../nbs/09_study.ipynb #f6aab350
-def select_jobs(preset: str, only: str | None = None) -> list[Job]:
-    "The jobs of `preset` that `only` (comma-separated) names: a job's exact name picks that job, other text every name containing it."
-    jobs = study_grid(preset)
-    if only is None: return jobs
-    names, parts = {j.name for j in jobs}, [o.strip() for o in only.split(",") if o.strip()]
-    return [j for j in jobs if any(j.name == o if o in names else o in j.name for o in parts)]
-
 # %% ../nbs/09_study.ipynb #4c5d6e7f
 STUDY_LOCK = ".study.lock"      # in the results and the runs folder while a study works there
 
-def run_study(preset: str, results: str | Path | None = None, runs: str | Path | None = None, only: str | None = None,
+def run_study(preset: Preset, results: str | Path | None = None, runs: str | Path | None = None, only: str | None = None,
               root=None, progress: bool = True, config=None, redo: bool = False) -> dict[str, dict]:
-    """Run (or resume) every job of `preset`'s grid that `only` selects (`select_jobs`); returns the records by job name.
+    """Run (or resume) every job of `preset`'s grid that `only` selects (`presets.select_jobs`); returns the records by job name.
     `redo` runs the selected jobs again even where they are recorded (a finished run folder is reused; delete it to retrain)."""
     from tqdm.auto import tqdm
     os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")   # huge pages for PyTorch's CPU allocator: 1.2x (04_train); read at its first large allocation
     _code_state()                        # pin the revision of the code this study runs
-    jobs = select_jobs(preset, only)
-    if not jobs: raise ConfigError(f"no job of preset {preset!r} matches {only!r}; names look like {study_grid(preset)[-1].name}")
-    results, runs = Path(results or default_results(preset)), Path(runs or default_runs(preset))
+    grid = study_grid(preset)            # built once; the system job times the designs of all of it
+    jobs = select_jobs(grid, only)
+    if not jobs: raise ConfigError(f"no job of preset {preset.name!r} matches {only!r}; names look like {grid[-1].name}")
+    results, runs = Path(results or default_results(preset.name)), Path(runs or default_runs(preset.name))
     done = 0 if redo else sum((results / f"{j.name}.json").is_file() for j in jobs)
     out = {}
     with ExitStack() as locks:
         if done < len(jobs) and os.environ.get("RANK", "0") == "0":     # work to do; under torchrun process 0 holds them
             for what, folder in (("results", results), ("runs", runs)):
                 locks.enter_context(hold_lock(folder / STUDY_LOCK, f"{what} folder {folder}"))
-        if progress: print(f"study {preset}: {len(jobs)} jobs, {done} already recorded in {results}")
-        bar = tqdm(jobs, desc=f"study {preset}", unit="job", disable=not progress)
+        if progress: print(f"study {preset.name}: {len(jobs)} jobs, {done} already recorded in {results}")
+        bar = tqdm(jobs, desc=f"study {preset.name}", unit="job", disable=not progress)
         for job in bar:
             bar.set_postfix_str(job.name)
-            out[job.name] = run_job(job, preset, results, runs, root, progress, config, redo)
+            out[job.name] = run_job(job, preset, results, runs, root, progress, config, redo, grid)
     return out

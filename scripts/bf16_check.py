@@ -18,7 +18,8 @@ import bottlefit  # noqa: F401  (sets the allocator's huge pages before torch al
 import torch
 from torch.utils.data import DataLoader
 
-from bottlefit.methods import build_run, get_preset, train_run
+from bottlefit.methods import build_run, train_run
+from bottlefit.presets import Preset, get_preset
 from bottlefit.stats import mcnemar_exact
 from bottlefit.train import StageStep, TrainConfig, cpu_bf16_supported, prepare_teacher, set_train_mode
 
@@ -33,7 +34,7 @@ def predictions(model, ds) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(preds), torch.cat(labels)
 
 
-def first_losses(teacher_path: Path, preset: str) -> tuple[float, float]:
+def first_losses(teacher_path: Path, preset: Preset) -> tuple[float, float]:
     "The stage-1 loss of one step on the same batch, same initial weights, in float32 and under bfloat16 autocast."
     out = []
     for bf16 in (False, True):
@@ -43,7 +44,7 @@ def first_losses(teacher_path: Path, preset: str) -> tuple[float, float]:
         run.model.to(memory_format=cfg.layout)
         step = StageStep(run.model, run.stages[0], prepare_teacher(run.teacher, "resnet18", cfg, dev), "resnet18", cfg, dev)
         set_train_mode(run.model, run.stages[0].train)
-        x, y = next(iter(DataLoader(run.train, batch_size=get_preset(preset).batch_size)))
+        x, y = next(iter(DataLoader(run.train, batch_size=preset.batch_size)))
         out.append(float(step(x, y)))
     return out[0], out[1]
 
@@ -59,11 +60,11 @@ def main(argv=None) -> int:
     p = get_preset(a.preset)
     t_path = a.teacher
     if t_path is None:
-        teacher = build_run("teacher", "resnet18", preset=a.preset, progress=False)
+        teacher = build_run("teacher", "resnet18", "none", 0, p, progress=False)
         train_run(teacher, a.work / "teacher", TrainConfig(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size,
                                                             workers=p.workers, progress=False))
         t_path = a.work / "teacher" / "model.pt"
-    l32, l16 = first_losses(t_path, a.preset)
+    l32, l16 = first_losses(t_path, p)
     print(f"first stage-1 step, same batch and weights: loss {l32:.6g} (float32) vs {l16:.6g} (bfloat16 autocast), "
           f"relative difference {abs(l16 - l32) / abs(l32):.2e}")
     pooled = [0, 0]
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
     for seed in a.seeds:
         res = {}
         for name, bf16 in (("fp32", False), ("bf16", True)):
-            run = build_run("bottlefit-kd", "resnet18", "sp1", 3, a.preset, t_path, progress=False, seed=seed)
+            run = build_run("bottlefit-kd", "resnet18", "sp1", 3, p, t_path, progress=False, seed=seed)
             cfg = TrainConfig(batch_size=p.batch_size, eval_batch_size=p.eval_batch_size, workers=p.workers, seed=seed,
                               progress=False, cpu_bf16=bf16)
             train_run(run, a.work / f"{name}-seed{seed}", cfg)

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from bottlefit.codec import fake_quantize
-from bottlefit.methods import METHODS, build_run, get_preset, load_trained, train_run
+from bottlefit.methods import build_run, load_trained, train_run
+from bottlefit.presets import METHODS, get_preset
 from bottlefit.train import TrainConfig, evaluate
 
 
@@ -31,7 +32,7 @@ def main():
     for method in ("teacher",) + tuple(m for m in METHODS if m != "teacher"):
         split = "ae" if method == "autoencoder" else "sp1"
         t0 = time.perf_counter()
-        run = build_run(method, a.model, split, a.channels, a.preset, None if method == "teacher" else out / "teacher" / "model.pt",
+        run = build_run(method, a.model, split, a.channels, p, None if method == "teacher" else out / "teacher" / "model.pt",
                         a.data, progress=False)
         hist = train_run(run, out / method, cfg)
         bq = None

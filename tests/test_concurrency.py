@@ -162,17 +162,20 @@ BLOCKED_STUDY = """
 import sys, time
 from pathlib import Path
 import bottlefit.study as study
+from bottlefit.presets import get_preset
 def blocked(*args, **kwargs):
     Path(sys.argv[3]).write_text("running")
     time.sleep(3600)
 study.run_job = blocked
-study.run_study("synthetic", sys.argv[1], sys.argv[2], only="kd-resnet18-sp1-c3", progress=False)
+study.run_study(get_preset("synthetic"), sys.argv[1], sys.argv[2], only="kd-resnet18-sp1-c3", progress=False)
 """
 
 
 def test_a_second_study_on_the_same_folders_fails_fast(tmp_path, monkeypatch):
     import bottlefit.study as study
     from bottlefit.core import BottleFitError
+    from bottlefit.presets import get_preset
+    synthetic = get_preset("synthetic")
     results, runs, running = tmp_path / "results", tmp_path / "runs", tmp_path / "running"
     child = start(BLOCKED_STUDY, results, runs, running)
     try:
@@ -180,11 +183,11 @@ def test_a_second_study_on_the_same_folders_fails_fast(tmp_path, monkeypatch):
         r = bottlefit("study", "--preset", "synthetic", "--results", results, "--runs", tmp_path / "other-runs",
                       "--only", "kd-resnet18-sp1-c3", "--no-progress")
         one_error_line(r, f"results folder {results} is in use by process {child.pid} (", f"kill {child.pid}")
-        one_line_error(lambda: study.run_study("synthetic", tmp_path / "other-results", runs, only="kd-resnet18-sp1-c3",
+        one_line_error(lambda: study.run_study(synthetic, tmp_path / "other-results", runs, only="kd-resnet18-sp1-c3",
                                                progress=False), BottleFitError, f"runs folder {runs} is in use by process {child.pid} (")
     finally: kill(child)
     monkeypatch.setattr(study, "run_job", lambda job, *args, **kwargs: {"ran": job.name})
-    assert study.run_study("synthetic", results, runs, only="kd-resnet18-sp1-c3", progress=False) == \
+    assert study.run_study(synthetic, results, runs, only="kd-resnet18-sp1-c3", progress=False) == \
         {"kd-resnet18-sp1-c3": {"ran": "kd-resnet18-sp1-c3"}}
 
 
@@ -232,8 +235,9 @@ def kept_copy(tmp_path, file=None, sha256=None, data=None):
 
 
 def teacher_path(results):
-    from bottlefit.study import Job, _teacher_path
-    return _teacher_path(Job("kd", "resnet18", "sp1", 3), "cpu", results, results.parent / "runs")
+    from bottlefit.presets import Job, get_preset
+    from bottlefit.study import _teacher_path
+    return _teacher_path(Job("kd", "resnet18", "sp1", 3), get_preset("cpu"), results, results.parent / "runs")
 
 
 def sha256(data: bytes) -> str:

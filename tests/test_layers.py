@@ -1,5 +1,5 @@
-"""The import picture of the package: the cost model and the results layer stand on their own, and only the command
-line reaches for the figures. Checked on the source (every import, also those inside functions) and in a fresh process."""
+"""The import picture of the package: the vocabulary (presets), the cost model and the results layer stand on their own,
+and only the command line reaches for the figures. Checked on the source (every import, also those inside functions) and in a fresh process."""
 import ast
 import subprocess
 import sys
@@ -33,11 +33,12 @@ def test_only_the_cli_imports_figures(module):
 
 
 def test_system_model_imports_no_model_code():
+    assert bottlefit_imports("presets") <= {"core"}, bottlefit_imports("presets")
     assert bottlefit_imports("system") <= {"core"}, bottlefit_imports("system")
-    assert bottlefit_imports("results") - {"study"} <= {"core", "system"}, bottlefit_imports("results")
+    assert bottlefit_imports("results") <= {"core", "presets", "system"}, bottlefit_imports("results")
 
 
-@pytest.mark.parametrize("module", ["system", "results", "explore", "stats"])
+@pytest.mark.parametrize("module", ["core", "presets", "system", "results", "explore", "stats", "figures"])
 def test_light_modules_do_not_load_torch(module):
     code = f"import sys, bottlefit.{module}; assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))[:5]"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
