@@ -1,5 +1,6 @@
 """The import picture of the package: the vocabulary (presets), the cost model and the results layer stand on their own,
-and only the command line reaches for the figures. Checked on the source (every import, also those inside functions) and in a fresh process."""
+the presentation modules (tables, plots, claims, figures) stand on them without torch, and only the command line reaches for
+the figures. Checked on the source (every import, also those inside functions) and in a fresh process."""
 import ast
 import subprocess
 import sys
@@ -26,10 +27,27 @@ def bottlefit_imports(module: str) -> set[str]:
 MODULES = sorted(p.stem for p in PKG.glob("*.py") if not p.stem.startswith("_"))
 
 
+PRESENTATION = ("tables", "plots", "claims", "figures")      # in this order: each imports only the ones before it
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_only_the_cli_imports_figures(module):
     if module in ("cli", "figures"): return
     assert "figures" not in bottlefit_imports(module), f"bottlefit.{module} imports bottlefit.figures"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_only_presentation_imports_presentation(module):
+    "The torch side and the records layer never reach for the tables, plots or claims; the presentation modules only downwards."
+    got = bottlefit_imports(module) & set(PRESENTATION)
+    if module in PRESENTATION: assert got <= set(PRESENTATION[:PRESENTATION.index(module)]), (module, got)
+    elif module != "cli": assert not got, f"bottlefit.{module} imports {sorted(got)}"
+
+
+def test_presentation_modules_stand_on_records():
+    for module in PRESENTATION:
+        below = bottlefit_imports(module) - set(PRESENTATION)
+        assert below <= {"core", "presets", "results", "stats", "system"}, (module, below)
 
 
 def test_system_model_imports_no_model_code():
@@ -38,8 +56,9 @@ def test_system_model_imports_no_model_code():
     assert bottlefit_imports("results") <= {"core", "presets", "system"}, bottlefit_imports("results")
 
 
-@pytest.mark.parametrize("module", ["core", "presets", "system", "results", "explore", "stats", "figures"])
+@pytest.mark.parametrize("module", ["core", "presets", "system", "results", "explore", "stats", "tables", "plots", "claims", "figures"])
 def test_light_modules_do_not_load_torch(module):
     code = f"import sys, bottlefit.{module}; assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))[:5]"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
+

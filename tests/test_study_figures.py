@@ -81,11 +81,11 @@ def traces_root(tmp_path) -> Path:
 
 def test_accuracy_outputs_with_predictions_and_seeds(tmp_path):
     "Committed cpu records with made-up per-image predictions, seed repeats and narrow bottlenecks: every comparison is tested."
-    from bottlefit.figures import with_synthetic_predictions
+    from bottlefit.tables import _synthetic_predictions
     from bottlefit.results import load_records
     results, out = tmp_path / "results", tmp_path / "figures"
     results.mkdir()
-    for name, rec in with_synthetic_predictions(load_records(ROOT / "data" / "results" / "cpu", "cpu")).items():
+    for name, rec in _synthetic_predictions(load_records(ROOT / "data" / "results" / "cpu", "cpu")).items():
         (results / f"{name}.json").write_text(json.dumps(rec))
     figures_on(results, out, ACCURACY, traces_root(tmp_path))      # the claims of Sec. V read network traces
     t1, t2 = (out / "table1.md").read_text(), (out / "table2.md").read_text()
