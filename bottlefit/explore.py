@@ -482,7 +482,9 @@ def serve(results: str | Path = "", preset: str = "", port: int = DEFAULT_PORT, 
     port = free_port(port)
     import nbformat, threading
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None    # SIGTERM stops it like Ctrl-C
+    # SIGTERM stops it like Ctrl-C; and Ctrl-C stops it even where it was started with SIGINT ignored (a background job
+    # of a script: Python then leaves SIGINT ignored, and `kill -INT` would do nothing)
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGTERM, signal.SIGINT)} if main_thread else {}
     try:
         with tempfile.TemporaryDirectory(prefix="bottlefit-explore-") as d:
             nb = Path(d) / "explorer.ipynb"
@@ -506,4 +508,4 @@ def serve(results: str | Path = "", preset: str = "", port: int = DEFAULT_PORT, 
                 return 0
             finally: _stop(proc)
     finally:
-        if main_thread: signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items(): signal.signal(s, handler)

@@ -86,11 +86,13 @@ def _stop_tree(proc: subprocess.Popen, grace_s: float = 30) -> list:
     return alive
 
 
-def start_explore(env: dict, log: Path) -> tuple[subprocess.Popen, list, str | None]:
-    "`python -m bottlefit explore --no-browser --port 0`: the process, its stdout lines so far, and its URL (None if it did not print one)."
+def start_explore(env: dict, log: Path, ignore_sigint: bool = False) -> tuple[subprocess.Popen, list, str | None]:
+    """`python -m bottlefit explore --no-browser --port 0`: the process, its stdout lines so far, and its URL (None if it
+    did not print one). `ignore_sigint`: start it as a script's background job is started, with SIGINT ignored."""
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bottlefit", "explore", "--no-browser", "--port", "0"], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=env, preexec_fn=ignore)
     lines, found = [], threading.Event()
     def read():
         for line in proc.stdout:
@@ -294,3 +296,19 @@ def test_a_killed_explorer_takes_voila_with_it(tmp_path, data_root_env):
     _, alive = psutil.wait_procs(children, timeout=START_S)         # a bound for a loaded machine, not a measurement
     for p in alive: p.kill()
     assert alive == [], f"still running after explore was killed: {alive}"
+
+
+def test_ctrl_c_stops_it_even_when_started_ignoring_it(tmp_path, data_root_env):
+    """A background job of a script starts with SIGINT ignored, and Python then leaves it ignored: `explore` installs its
+    own handler, so `kill -INT` (and Ctrl-C) still stops it and Voila."""
+    import psutil
+    _need_voila()
+    proc, lines, url = start_explore(data_root_env, tmp_path / "voila.log", ignore_sigint=True)
+    assert url is not None, "".join(lines)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGINT)
+    try: assert proc.wait(START_S) == 0
+    finally: left = _stop_tree(proc)
+    assert any("stopping the explorer" in l for l in lines), lines
+    _, alive = psutil.wait_procs(children, timeout=START_S)
+    assert (left, alive) == ([], [])
