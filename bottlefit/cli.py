@@ -7,70 +7,33 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from typing import Sequence
 
+from . import cli_system      # latency, measure and plan
 from .core import DATA_ENV, WIRE_CODECS, BottleFitError, format_card, format_table, one_line
-from .presets import BACKBONES
+from .options import COMMAND_GROUPS, Parser, _design, _io, _pick_link, add, command_group, int_in, positive
+from .presets import METHODS
 
 # %% auto #0
-__all__ = ['DATA_SOURCES', 'METHOD_NAMES', 'PRESET_NAMES', 'DEVICES', 'EDGES', 'MODEL_CODECS', 'COMMAND_GROUPS', 'CARD_COLS',
-           'LATENCY_COLS', 'PLAN_COLS', 'int_in', 'positive', 'fraction', 'Parser', 'command_group', 'parser', 'main',
-           'cmd_info', 'cmd_cards', 'cmd_cache', 'cmd_bench_data', 'cmd_train', 'cmd_eval', 'cmd_bench_train',
-           'link_arg', 'cmd_codec_report', 'cmd_latency', 'cmd_measure', 'cmd_plan', 'cmd_serve', 'cmd_client',
+__all__ = ['DATA_SOURCES', 'COMMAND_ORDER', 'CARD_COLS', 'parser', 'main', 'cmd_info', 'cmd_cards', 'cmd_cache', 'cmd_bench_data',
+           'cmd_train', 'cmd_eval', 'cmd_bench_train', 'cmd_codec_report', 'cmd_serve', 'cmd_client',
            'cmd_bench_runtime', 'cmd_export_head', 'cmd_bench_head', 'cmd_study', 'cmd_figures', 'cmd_explore']
 
 # %% ../nbs/10_cli.ipynb #ac5030cd
-DATA_SOURCES = ("imagenette", "imagenet")
-METHOD_NAMES = ("ce", "kd", "hnd", "bottlefit-ft-fe", "bottlefit-kd-fe", "bottlefit-ft", "bottlefit-kd", "autoencoder", "teacher")
-PRESET_NAMES = ("paper", "cpu", "smoke", "synthetic")
-DEVICES = ("jetson_nano", "raspberry_pi4", "here")
-EDGES = ("p72", "here")
-MODEL_CODECS = ("fp32", "fp16", "bq8")                           # fixed-size codecs: their frame size is recorded with a timing
-
-def int_in(lo: int, hi: int | None = None):
-    "An argparse type: an integer in `lo..hi` (no upper bound when `hi` is None)."
-    def integer(s: str) -> int:
-        try: v = int(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
-        if hi is not None and not lo <= v <= hi: raise argparse.ArgumentTypeError(f"{v} is out of range: use {lo}..{hi}")
-        if v < lo: raise argparse.ArgumentTypeError(f"{v} is too small: use {lo} or more")
-        return v
-    return integer
-
-def positive(s: str) -> float:
-    "An argparse type: a finite number > 0."
-    try: v = float(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if not (math.isfinite(v) and v > 0): raise argparse.ArgumentTypeError(f"{s} must be a finite number > 0")
-    return v
-
-def fraction(s: str) -> float:
-    "An argparse type: a number in [0, 1] (an accuracy)."
-    try: v = float(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if not 0.0 <= v <= 1.0: raise argparse.ArgumentTypeError(f"{s} is not in [0, 1] (top-1 is a fraction: 0.7 for 70 %)")
-    return v
+DATA_SOURCES = ("imagenette", "imagenet")        # the real datasets `cache` and `bench-data` read
 
 # %% ../nbs/10_cli.ipynb #1b85e95a
-class Parser(argparse.ArgumentParser):
-    "argparse with one-line errors (`error: bottlefit latency: argument --codec: invalid choice ...`) instead of usage + error."
-    def error(self, message):
-        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
-
-COMMAND_GROUPS: dict = {}      # name -> function adding a group of subcommands, in the order they are registered
-
-def command_group(add):
-    "Register `add(sub)`, which adds a group of subcommands to the parser (registering it again replaces it in place)."
-    COMMAND_GROUPS[add.__name__] = add
-    return add
+COMMAND_ORDER = ("_model_commands", "_data_commands", "_training_commands", "_codec_commands", *cli_system.GROUPS,
+                 "_runtime_commands", "_deploy_commands", "_study_commands",
+                 "_explore_commands")      # the order of `bottlefit --help`; groups registered elsewhere come after
 
 def parser() -> argparse.ArgumentParser:
     p = Parser(prog="bottlefit", description="BottleFit Workbench: split computing with bottleneck-injected CNNs.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in COMMAND_GROUPS.values(): add(sub)
+    rank = lambda name: COMMAND_ORDER.index(name) if name in COMMAND_ORDER else len(COMMAND_ORDER)
+    for name in sorted(COMMAND_GROUPS, key=rank): COMMAND_GROUPS[name](sub)
     return p
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,18 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:             # the file system or the network refused: say which file or peer, in one line
         print(f"error: {e}", file=sys.stderr)
         return 2
-
-# %% ../nbs/10_cli.ipynb #f750dcf2
-def _design(p, model: str = "resnet18", splits: str = "sp1, sp2 (ResNets), ae (autoencoder baseline)"):
-    "--model, --split and --channels: which bottleneck design."
-    p.add_argument("--model", default=model, help=f"backbone: {', '.join(BACKBONES)} (default {model})")
-    p.add_argument("--split", default="sp1", help=f"split point: {splits} (default sp1)")
-    p.add_argument("--channels", type=int, default=3, help="bottleneck channels C >= 1 (default 3)")
-
-def _io(p, data: bool = True, as_json: bool = True):
-    "--data and --json."
-    if data: p.add_argument("--data", default=None, help=f"data root (default ${DATA_ENV} or the project's data/)")
-    if as_json: p.add_argument("--json", action="store_true", help="print JSON")
 
 # %% ../nbs/10_cli.ipynb #63e61149
 def _recorded_cards() -> dict | None:
@@ -156,15 +107,15 @@ def _model_commands(sub):
     i = sub.add_parser("info", help="print the model card of one design",
                        description="Model card: bottleneck shape and bytes, head/tail parameters and MACs.")
     _design(i, "resnet152", "sp1, sp2 (ResNets), ae (autoencoder baseline), or 'none' for the unsplit teacher")
-    i.add_argument("--input-size", type=int, default=224, help="square input size in pixels (default 224)")
-    i.add_argument("--num-classes", type=int_in(1), default=1000, help="classifier outputs (default 1000)")
+    add(i, "--input-size")
+    add(i, "--num-classes")
     _io(i, data=False)
     i.set_defaults(func=cmd_info)
     c = sub.add_parser("cards", help="print the cards of every supported bottleneck design",
                        description="Cards of every backbone/split at the given bottleneck widths, and the unsplit teachers.")
-    c.add_argument("--channels", type=int, nargs="+", default=[3, 12], help="bottleneck widths (default 3 12)")
-    c.add_argument("--input-size", type=int, default=224, help="square input size in pixels (default 224)")
-    c.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add(c, "--channels", nargs="+", default=[3, 12], help="bottleneck widths (default 3 12)")
+    add(c, "--input-size")
+    add(c, "--json", help="print JSON instead of tables")
     c.set_defaults(func=cmd_cards)
 
 # %% ../nbs/10_cli.ipynb #f4b244f3
@@ -201,23 +152,22 @@ def _data_commands(sub):
         d.add_argument("--dataset", default="imagenette", choices=DATA_SOURCES)
         d.add_argument("--size", type=int_in(32), default=224, help="model input size; images are stored at round(size*256/224)")
         _io(d, as_json=False)
-        d.add_argument("--workers", type=int_in(0), default=2, help="DataLoader worker processes (default 2)")
+        add(d, "--workers", default=2, help="DataLoader worker processes (default 2)")
         if name == "cache":
             d.add_argument("--splits", nargs="+", default=["train", "val"], help="splits (default train val)")
             d.add_argument("--download", action="store_true", help="download torchvision's Imagenette (320px) if no copy is found")
         else:
             d.add_argument("--split", default="train", help="train or val (default train)")
-            d.add_argument("--batch-size", type=int_in(1), default=64)
-            d.add_argument("--limit", type=int_in(1), default=None, help="only the first N images (both paths time the same N)")
+            add(d, "--batch-size", default=64)
+            add(d, "--limit", help="only the first N images (both paths time the same N)")
             _io(d, data=False)
         d.set_defaults(func=func)
 
 # %% ../nbs/10_cli.ipynb #a0ccee3a
 def cmd_train(a) -> int:
     from bottlefit.methods import build_run, train_run
-    from bottlefit.presets import get_preset
     from bottlefit.train import TrainConfig
-    p = get_preset(a.preset)
+    p = a.preset
     cfg = TrainConfig(batch_size=a.batch_size or p.batch_size, eval_batch_size=p.eval_batch_size,
                       workers=p.workers if a.workers is None else a.workers, seed=a.seed, device=a.device,
                       checkpoint_every=a.checkpoint_every, progress=not a.no_progress, cpu_bf16=a.bf16,
@@ -236,7 +186,7 @@ def cmd_eval(a) -> int:
     from bottlefit.train import evaluate, pick_device
     model, run = load_trained(a.checkpoint, {"arch": a.model, "split": a.split, "channels": a.channels})
     if a.bq and run["split"] == "none": raise ConfigError(f"{a.checkpoint} is an unsplit {run['arch']}; --bq needs a bottleneck")
-    p = get_preset(a.preset or run["preset"])
+    p = a.preset or get_preset(run["preset"])
     _, val = preset_data(p, a.data, progress=not a.json)
     device = pick_device(a.device)
     r = evaluate(model.to(device), val, a.batch_size or p.eval_batch_size, p.workers, device,
@@ -248,8 +198,7 @@ def cmd_eval(a) -> int:
 # %% ../nbs/10_cli.ipynb #8aee8527
 def cmd_bench_train(a) -> int:
     from bottlefit.methods import train_throughput
-    from bottlefit.presets import get_preset
-    p = get_preset(a.preset)
+    p = a.preset
     rows = [train_throughput(m, a.model, a.split, a.channels, p, a.steps, a.warmup, a.data, a.teacher, progress=not a.json)
             for m in ("ce", "bottlefit-ft-fe")]
     base = rows[0]["images_per_s"]
@@ -269,19 +218,19 @@ def _training_commands(sub):
     t = sub.add_parser("train", help="train a model with one of the paper's methods",
                        description="Train METHOD on a backbone at a preset into --out (resumes a matching run; "
                                    "refuses a folder holding another). Works under torchrun.")
-    t.add_argument("--method", required=True, help=f"one of: {', '.join(METHOD_NAMES)}")
+    t.add_argument("--method", required=True, help=f"one of: {', '.join(METHODS)}")
     _design(t)
-    t.add_argument("--preset", default="smoke", help=f"one of: {', '.join(PRESET_NAMES)} (default smoke)")
+    add(t, "--preset")
     t.add_argument("--out", required=True, help="run folder (created; resumed if it holds this run)")
-    t.add_argument("--teacher", default=None, help="teacher weights: a state_dict file or a teacher run's model.pt")
+    add(t, "--teacher")
     _io(t, as_json=False)
     t.add_argument("--epochs", type=int_in(1), default=None, help="override the preset's epochs per stage")
-    t.add_argument("--batch-size", type=int_in(1), default=None, help="override the preset's global batch size")
-    t.add_argument("--workers", type=int_in(0), default=None, help="DataLoader workers per process")
+    add(t, "--batch-size", help="override the preset's global batch size")
+    add(t, "--workers")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--checkpoint-every", type=int_in(0), default=200, help="also checkpoint every N steps (default 200; 0: epoch ends only)")
-    t.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add(t, "--no-progress")
     s = t.add_argument_group("speed (see nbs/04_train.ipynb, 'Speed without changing the method')")
     s.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CPUs with native bfloat16 (~1.7x; losses change ~1e-4 relative)")
     s.add_argument("--augment-cycle", type=int_in(0), default=0, help="epoch e redraws the augmentations of epoch e %% K (default 0: fresh ones)")
@@ -291,67 +240,25 @@ def _training_commands(sub):
     t.set_defaults(func=cmd_train)
     e = sub.add_parser("eval", help="evaluate a trained model (optionally with 8-bit bottleneck quantization)",
                        description="Top-1/top-5 of a finished run on its preset's validation images.")
-    e.add_argument("--checkpoint", required=True, help="a run's model.pt, or the run folder")
+    add(e, "--checkpoint", required=True, help="a run's model.pt, or the run folder")
     e.add_argument("--bq", action="store_true", help="quantize the bottleneck to 8 bits per sample (Sec. IV-B)")
-    e.add_argument("--preset", default=None, help="evaluate on another preset's validation data (default: the run's)")
-    e.add_argument("--model", default=None, help="expected backbone (error if the checkpoint holds another)")
-    e.add_argument("--split", default=None, help="expected split point")
-    e.add_argument("--channels", type=int, default=None, help="expected bottleneck channels")
-    e.add_argument("--batch-size", type=int_in(1), default=None)
+    add(e, "--preset", default=None, help="evaluate on another preset's validation data (default: the run's)")
+    add(e, "--model", default=None, help="expected backbone (error if the checkpoint holds another)")
+    add(e, "--split", default=None, help="expected split point")
+    add(e, "--channels", default=None, help="expected bottleneck channels")
+    add(e, "--batch-size")
     e.add_argument("--device", default="auto")
     _io(e)
     e.set_defaults(func=cmd_eval)
     b = sub.add_parser("bench-train", help="training throughput: stage-1 GHND vs conventional CE, images/s",
                        description="Images/s of stage-1 GHND (encoder+decoder) next to conventional CE training of the whole model.")
-    b.add_argument("--preset", default="cpu", help="preset whose data and batch size to use (default cpu)")
+    add(b, "--preset", default="cpu", help="preset whose data and batch size to use (default cpu)")
     _design(b)
     b.add_argument("--steps", type=int_in(1), default=30, help="timed steps (default 30)")
     b.add_argument("--warmup", type=int_in(0), default=3)
-    b.add_argument("--teacher", default=None, help="teacher weights (default: random; speed does not depend on them)")
+    add(b, "--teacher", help="teacher weights (default: random; speed does not depend on them)")
     _io(b)
     b.set_defaults(func=cmd_bench_train)
-
-# %% ../nbs/10_cli.ipynb #a4174d6d
-def _parse_link(spec: str) -> tuple[str, float | int | None]:
-    "(kind, number or None) of a --link, checked without reading any data: what is wrong with its words is said first."
-    from bottlefit.system import LINK_KINDS, link_set
-    kind, _, pick = spec.partition(":")
-    if pick and kind not in LINK_KINDS:
-        raise BottleFitError(f"--link {spec!r}: only wifi:LEVEL, lte:CQI and lora:KHZ take a ':' part")
-    try: num = (float(pick) if kind == "lora" else int(pick)) if pick else None
-    except ValueError: raise BottleFitError(f"--link {spec!r}: {pick!r} is not a {'number of kHz' if kind == 'lora' else 'whole number'}") from None
-    if kind == "lora" and pick and not (math.isfinite(num) and num > 0):
-        raise BottleFitError(f"--link {spec!r}: a LoRa bandwidth is > 0 kHz (the paper uses 125, 250, 500)")
-    if kind == "wifi" and pick and num < 1: raise BottleFitError(f"--link {spec!r}: wifi has levels 1..4 (1 = worst), not {num}")
-    if kind == "lte" and pick and not 0 <= num <= 15: raise BottleFitError(f"--link {spec!r}: an LTE CQI is 0..15, not {num}")
-    if kind not in LINK_KINDS: link_set(kind)        # a rate such as 10mbps needs no data; anything else is refused here
-    return kind, num
-
-def link_arg(spec: str) -> str:
-    "An argparse type for --link: the spec itself, once `_parse_link` accepts its words (the traces are read later)."
-    try: _parse_link(spec)
-    except BottleFitError as e: raise argparse.ArgumentTypeError(str(e).removeprefix(f"--link {spec!r}: ")) from None
-    return spec
-
-def _pick_link(spec: str | None, data=None):
-    "'wifi:2' (level), 'lte:9' (CQI), 'lora:500' (kHz), 'lora' / 'wifi' / 'lte' (the middle one), '10mbps', or None."
-    if spec is None: return None
-    from bottlefit.system import link_set, lora_links, lte_links
-    kind, num = _parse_link(spec)
-    if kind == "lte" and num is not None:
-        links = lte_links(data)
-        if num not in links: raise BottleFitError(f"--link {spec!r}: no LTE samples for CQI {num}; CQIs available: {sorted(links)}")
-        return links[num]
-    if kind == "lora" and num is not None: return lora_links((num * 1e3,))[0]
-    links = link_set(kind, data)
-    if num is None: return links[len(links) // 2]
-    if not 1 <= num <= len(links): raise BottleFitError(f"--link {spec!r}: {kind} has levels 1..{len(links)} here (1 = worst)")
-    return links[num - 1]
-
-def _links(spec: str, data=None) -> list:
-    "Every link of a kind ('wifi', 'lte', 'lora' or a rate such as '10mbps'), worst first, or the one that 'wifi:2', 'lte:9' or 'lora:500' names."
-    from bottlefit.system import link_set
-    return [_pick_link(spec, data)] if ":" in spec else link_set(spec, data)
 
 # %% ../nbs/10_cli.ipynb #26399924
 def cmd_codec_report(a) -> int:
@@ -385,290 +292,12 @@ def _codec_commands(sub):
     "Codec-report: what the codecs make of real bottlenecks."
     c = sub.add_parser("codec-report", help="bytes per image of every codec on real bottlenecks, vs entropy and JPEG",
                        description="Frame sizes per codec, entropy bound and JPEG sizes on Imagenette, for a trained run's head.")
-    c.add_argument("--checkpoint", required=True, help="a finished run (model.pt or folder) with a bottleneck")
-    c.add_argument("--input-size", type=int, default=224, help="input size to run the head at (default 224)")
+    add(c, "--checkpoint", required=True, help="a finished run (model.pt or folder) with a bottleneck")
+    add(c, "--input-size", help="input size to run the head at (default 224)")
     c.add_argument("--images", type=int_in(1), default=200, help="validation images to code (default 200)")
     c.add_argument("--fit-images", type=int_in(1), default=500, help="training images to fit the rANS model on (default 500)")
     _io(c)
     c.set_defaults(func=cmd_codec_report)
-
-# %% ../nbs/10_cli.ipynb #da004f38
-def _origin(path, timings: dict) -> str:
-    "A timings source and, from its provenance, when and on what it was recorded."
-    p = timings.get("provenance") if isinstance(timings.get("provenance"), dict) else {}
-    m = p.get("machine") if isinstance(p.get("machine"), dict) else {}
-    facts = [str(p.get("date", ""))[:10], m.get("processor"), f"{m['cpus']} CPUs" if m.get("cpus") else None, m.get("cuda")]
-    facts = [f for f in facts if f]
-    return f"{path} ({', '.join(facts)})" if facts else str(path)
-
-def _timings_of(folder, records: dict, files=()) -> tuple:
-    "(Timings, where each part comes from): the `system` record among `records` of `folder`, with `measure` files on top."
-    from pathlib import Path
-    from bottlefit.core import read_json
-    from bottlefit.results import timings
-    t = timings(records, *files)          # a missing or unreadable file is refused here, in one line
-    origins = [_origin(Path(folder) / "system.json", records["system"])] if "system" in records else []
-    return t, origins + [_origin(f, read_json(f, "--timings", "not a readable timings file")) for f in files]
-
-def _recorded_timings(results: str | None, files=()) -> tuple:
-    "(Timings, where they come from) of the `system` record of a results folder or preset (default: cpu), with `measure` files on top."
-    from bottlefit.results import read_record, results_dir
-    try: folder = results_dir(results or "cpu")
-    except BottleFitError as e: raise BottleFitError(f"--results {results or 'cpu'}: {e}") from None
-    f = folder / "system.json"
-    return _timings_of(folder, {"system": read_record(f)} if f.is_file() else {}, files)
-
-# %% ../nbs/10_cli.ipynb #ef0d3e20
-def _device(name: str, t):
-    "The device `name` ('jetson_nano', 'raspberry_pi4', 'here'), fitted on the whole models' recorded times in `t`."
-    from bottlefit.system import device_profile
-    return device_profile(name, t.reference())
-
-def _device_lines(dev) -> str:
-    "Where the device's times and power come from and, for a paper device, its fit per reported model."
-    if dev.fit is None: return f"device: {dev.source}" + ("" if dev.p_tx_w else " (no power model: energy reads 0)")
-    rows = [dict(model=r["arch"], paper_s=f"{r['reported_s']:.2f}", here_s=f"{r['here_s']:.3f}", fitted_s=f"{r['fitted_s']:.3f}",
-                 error=f"{r['error']:+.0%}", loo_s=f"{r['loo_s']:.3f}", loo_error=f"{r['loo_error']:+.0%}") for r in dev.fit["rows"]]
-    return f"device: {dev.source}\n" + format_table(rows, ("model", "paper_s", "here_s", "fitted_s", "error", "loo_s", "loo_error"))
-
-# %% ../nbs/10_cli.ipynb #f6075adf
-def _offload(nbytes: float | None, t) -> dict:
-    "The offloaded image's size and where it comes from."
-    from bottlefit.system import OFFLOAD_BYTES, implied_jpeg_bytes
-    implied = implied_jpeg_bytes()
-    src = "--offload-bytes" if nbytes is not None else \
-          "default: between the JPEG sizes the paper implies, " + " and ".join(f"{v / 1e3:.1f} KB ({k})" for k, v in implied.items())
-    return dict(bytes=float(OFFLOAD_BYTES if nbytes is None else nbytes), source=src, implied=implied, imagenette_q75=t.jpeg_bytes.get("75"))
-
-def _offload_line(o: dict) -> str:
-    q75 = f"; Imagenette re-encoded as JPEG q75 is {o['imagenette_q75'] / 1e3:.1f} KB" if o["imagenette_q75"] else ""
-    return f"offloading: {o['bytes'] / 1e3:.1f} KB per image ({o['source']}{q75})"
-
-# %% ../nbs/10_cli.ipynb #0a557c7d
-def _ms(x: float) -> str: return f"{1e3 * x:.1f}"
-
-LATENCY_COLS = ("link", "approach", "delay_ms", "ci95_ms", "p95_ms", "head_ms", "net_ms", "tail_ms", "energy_mJ", "head", "tail")
-
-def cmd_latency(a) -> int:
-    from bottlefit.system import approaches, edge_profile, evaluate_approaches
-    t, origins = _recorded_timings(a.results, a.timings)
-    dev, edge, off = _device(a.device, t), edge_profile(a.edge), _offload(a.offload_bytes, t)
-    designs = [(a.split, c, a.codec) for c in a.channels]
-    approaches(t, a.model, designs, a.input_size, off["bytes"])     # every timing it needs is recorded: said before the traces are read
-    links = _links(a.link, a.data)
-    rows = evaluate_approaches(t, [a.model], dev, edge, links, designs, off["bytes"], a.input_size)
-    if a.json:
-        print(json.dumps(dict(timings=origins, device=dict(name=dev.name, source=dev.source, paper_s=dev.reported_s, fit=dev.fit),
-                              edge=dict(name=edge.name, source=edge.source), offload=off, rows=rows), indent=2, default=float))
-        return 0
-    print("timings: " + "; ".join(origins))
-    print(_device_lines(dev))
-    print(f"edge: {edge.source}")
-    print(_offload_line(off))
-    print(f"{a.model} at {a.input_size} px; frames: " + ", ".join(f"C={c} {a.codec} {t.frame_bytes(a.model, a.split, c, a.input_size, a.codec):,.0f} B"
-                                                           for c in a.channels) + "\n")
-    print(format_table([dict(link=r["link"], approach=r["approach"], delay_ms=_ms(r["delay_mean"]), ci95_ms=f"{_ms(r['delay_ci_lo'])}-{_ms(r['delay_ci_hi'])}",
-                             p95_ms=_ms(r["delay_p95"]), head_ms=_ms(r["head_s"]), net_ms=_ms(r["net_s"]), tail_ms=_ms(r["tail_s"]),
-                             energy_mJ=_ms(r["energy_j"]), head=r["head_source"], tail=r["tail_source"]) for r in rows], LATENCY_COLS))
-    return 0
-
-# %% ../nbs/10_cli.ipynb #ba54ac4b
-def _timing_sources(p, results: bool = True):
-    "--results and --timings."
-    if results: p.add_argument("--results", default=None, help="results folder or preset whose `system` record holds the timings (default cpu: data/results/cpu)")
-    p.add_argument("--timings", action="append", default=[], metavar="FILE",
-                   help="timings written by `bottlefit measure`, on top of the results' (repeatable)")
-
-def _where(p, link_help: str):
-    "--device, --edge and --link."
-    p.add_argument("--device", default="jetson_nano", choices=DEVICES, help="jetson_nano, raspberry_pi4 (Sec. V) or here (default jetson_nano)")
-    p.add_argument("--edge", default="p72", choices=EDGES, help="p72 (the paper's edge server, modelled from MACs) or here (default p72)")
-    p.add_argument("--link", default="wifi", type=link_arg, help=link_help)
-
-@command_group
-def _latency_command(sub):
-    "Latency: the four approaches of Sec. V over links, from recorded timings."
-    l = sub.add_parser("latency", help="delay and device energy of local, offloading and split computing over real links, from recorded timings",
-                       description="End-to-end delay D = D_head + D_net + D_tail and device energy P_compute*D_head + P_tx*D_net "
-                                   "(Sec. III-D) of the approaches of Sec. V, priced on recorded timings (record more with `measure`).")
-    _timing_sources(l)
-    l.add_argument("--model", default="resnet152", help=f"backbone: {', '.join(BACKBONES)} (default resnet152)")
-    l.add_argument("--split", default="sp1", help="split point of the BottleFit designs: sp1, sp2, ae (default sp1)")
-    l.add_argument("--channels", type=int_in(1), nargs="+", default=[3], help="bottleneck widths C (default 3; several: --channels 3 12)")
-    l.add_argument("--codec", default="bq8", choices=MODEL_CODECS, help="codec of the frames: fp32, fp16 or bq8 (default bq8)")
-    _where(l, "wifi, lte, lora (every level), one link such as lte:9, wifi:2, lora:500, or a rate such as 10mbps (default wifi)")
-    l.add_argument("--offload-bytes", "--jpeg-bytes", dest="offload_bytes", type=positive, default=None,
-                   help="bytes of one offloaded image (default 40000: between the JPEG sizes the paper implies)")
-    l.add_argument("--input-size", type=int_in(32), default=224, help="input size the timings were recorded at (default 224)")
-    _io(l)
-    l.set_defaults(func=cmd_latency)
-
-# %% ../nbs/10_cli.ipynb #d1af8fa9
-def _check_timings_out(path, input_size: int, paper: bool):
-    "Refuse an --out file that `save_timings` would refuse after the timing."
-    from pathlib import Path
-    from bottlefit.core import read_json
-    p = Path(path)
-    if p.is_dir(): raise BottleFitError(f"--out {p} is a folder; give a file such as {p / 'timings.json'}")
-    if not p.exists(): return
-    try: old = read_json(p, "--out", "not a timings file")
-    except BottleFitError as e: raise BottleFitError(f"{e}; move it away or pick another --out") from None
-    if not isinstance(old, dict) or "input_size" not in old: raise BottleFitError(f"--out {p} is not a timings file written by `bottlefit measure`; pick another --out")
-    if not paper and old["input_size"] != input_size and (old.get("teachers") or old.get("designs")):
-        raise BottleFitError(f"--out {p} holds timings at {old['input_size']} px and these are at {input_size} px; use another --out file")
-
-def cmd_measure(a) -> int:
-    from bottlefit.measure import measure, save_timings
-    from bottlefit.models import model_card, teacher_card
-    from bottlefit.core import provenance
-    whole = a.split == "none"
-    if whole and a.channels: raise BottleFitError("--channels are bottleneck widths; a whole model (--split none) has none")
-    chans = sorted(set(a.channels or [3]))
-    _check_timings_out(a.out, a.input_size, a.input_size == 224 and a.num_classes == 1000)
-    if whole: teacher_card(a.model, a.input_size, a.num_classes)          # a wrong name or size fails here, before any timing
-    else:
-        for c in chans: model_card(a.model, a.split, c, a.input_size, num_classes=a.num_classes)
-    designs = [] if whole else [(a.model, a.split, c) for c in chans]
-    new = measure([a.model] if whole else [], designs, a.input_size, a.repeats, a.num_classes, progress=not a.no_progress)
-    save_timings(a.out, new, provenance())
-    what = f"the whole {a.model}" if whole else f"{a.model} {a.split} C={', '.join(map(str, chans))}"
-    size = "" if a.input_size == 224 else f" --input-size {a.input_size}"
-    print(f"{a.out}: timings of {what} at {a.input_size} px ({a.repeats} runs each) recorded")
-    print(f"use them: python -m bottlefit latency --timings {a.out} --model {a.model}"
-          + ("" if whole else f" --split {a.split} --channels {' '.join(map(str, chans))}") + size)
-    try: has_whole = _recorded_timings(None, [a.out])[0].has_teacher(a.model, a.input_size)
-    except BottleFitError: has_whole = False
-    if not has_whole: print(f"(latency also needs the whole {a.model} at {a.input_size} px: "
-                            f"python -m bottlefit measure --model {a.model} --split none{size} --out {a.out})")
-    return 0
-
-@command_group
-def _measure_command(sub):
-    "Measure: record timings."
-    m = sub.add_parser("measure", help="time whole models or split designs here and record them for latency and plan",
-                       description="Time the whole model (--split none) or the head and tail of each design at batch 1, with "
-                                   "MACs and fixed-codec frame sizes, and merge them into a timings file.")
-    m.add_argument("--model", default="resnet152", help=f"backbone: {', '.join(BACKBONES)} (default resnet152)")
-    m.add_argument("--split", default="sp1", help="sp1, sp2, ae, or none for the whole model (default sp1)")
-    m.add_argument("--channels", type=int_in(1), nargs="+", action="extend", default=None,
-                   help="bottleneck widths C (default 3; several: --channels 3 6 12, or repeated)")
-    m.add_argument("--input-size", type=int, default=224, help="square input size in pixels (default 224)")
-    m.add_argument("--num-classes", type=int_in(1), default=1000, help="classifier outputs (default 1000)")
-    m.add_argument("--repeats", type=int_in(1), default=5, help="timed runs per part (default 5)")
-    m.add_argument("--out", default="runs/timings.json", help="timings file to write or merge into (default runs/timings.json)")
-    m.add_argument("--no-progress", action="store_true", help="no progress bar")
-    m.set_defaults(func=cmd_measure)
-
-# %% ../nbs/10_cli.ipynb #28783646
-def _read_records(path) -> list:
-    "The JSON list in a `--records` file, with a one-line error for a missing, binary or malformed file, or one holding no list."
-    from pathlib import Path
-    from bottlefit.core import read_json
-    p = Path(path)
-    recs = read_json(p, "--records", "not a readable JSON file")      # missing, binary, malformed, NaN, nested too deep: one line
-    if not isinstance(recs, list):
-        kind = {dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}.get(type(recs), "a number")
-        hint = f"; it looks like one results record: give its folder, --records {p.parent}" if isinstance(recs, dict) and "record_version" in recs else ""
-        raise BottleFitError(f"--records {p} holds {kind}, not a list of candidates (arch, split, channels, codec, top1, bytes){hint}")
-    return recs
-
-def _run_candidates(runs, t, data=None) -> list[dict]:
-    "Planner candidates from finished run folders: top-1 without BQ (fp32, fp16) and with it (bq8); frame sizes from the codec."
-    from pathlib import Path
-    import torch
-    from bottlefit.codec import encode, fake_quantize
-    from bottlefit.methods import load_trained, preset_data
-    from bottlefit.presets import get_preset
-    from bottlefit.train import evaluate
-    out = []
-    for f in sorted(Path(runs).glob("*/model.pt")):
-        model, run = load_trained(f)
-        if run["split"] == "none": continue
-        t.design(run["arch"], run["split"], run["channels"], run["input_size"])   # no recorded timing: say how to record it, before evaluating
-        p = get_preset(run["preset"])
-        _, val = preset_data(p, data, progress=False)
-        with torch.no_grad(): z = model.eval().encoder(val[0][0].unsqueeze(0))
-        top1 = {bq: evaluate(model, val, p.eval_batch_size, bottleneck_fn=fake_quantize if bq else None)["top1"] for bq in (False, True)}
-        out += [dict(name=f.parent.name, method=run["method"], arch=run["arch"], split=run["split"], channels=run["channels"], codec=codec,
-                     top1=top1[codec == "bq8"], bytes=len(encode(z[0], codec)), input_size=run["input_size"]) for codec in MODEL_CODECS]
-    if not out: raise BottleFitError(f"no finished bottleneck runs (*/model.pt) under {runs}")
-    return out
-
-def _plan_link(a):
-    "The one link `plan` prices: --link in any `_pick_link` form, or a kind with --level N (1 = worst)."
-    if a.level is None: return _pick_link(a.link, a.data)
-    from bottlefit.system import link_set
-    links = link_set(a.link, a.data)
-    if a.level > len(links): raise BottleFitError(f"--level {a.level}: {a.link} has levels 1..{len(links)} here (1 = worst)")
-    return links[a.level - 1]
-
-def _plan_candidates(a) -> tuple:
-    "(candidates, timings, where the timings come from, where the candidates come from) of --records or --runs."
-    from pathlib import Path
-    from bottlefit.results import candidates, load_records, results_dir
-    from bottlefit.system import check_candidates
-    if a.runs is not None:
-        t, origins = _recorded_timings(None, a.timings)
-        return _run_candidates(a.runs, t, a.data), t, origins, f"the finished runs under {a.runs}"
-    p = Path(a.records)
-    if p.is_file() or (p.suffix == ".json" and not p.is_dir()):
-        cands = check_candidates(_read_records(p))
-        return (cands, *_recorded_timings(None, a.timings), str(p))
-    try: folder = results_dir(a.records)
-    except BottleFitError as e: raise BottleFitError(f"--records {a.records}: {e}") from None
-    recs = load_records(folder)
-    if not recs: raise BottleFitError(f"--records {folder}: no results records (*.json) in this folder; run the study into it "
-                                      f"(`python -m bottlefit study --preset PRESET --results {folder}`) or give a JSON file of candidates")
-    return (candidates(recs), *_timings_of(folder, recs, a.timings), str(folder))
-
-PLAN_COLS = ("front", "method", "arch", "split", "C", "codec", "top1", "bytes", "delay_ms", "energy_mJ", "head")
-
-def cmd_plan(a) -> int:
-    from bottlefit.system import edge_profile, plan
-    if (a.records is None) == (a.runs is None):
-        raise BottleFitError("give exactly one of --records (a results folder, a preset such as cpu, or a JSON file of candidates) or --runs DIR")
-    if a.level is not None and ":" in a.link: raise BottleFitError(f"--link {a.link} already names one link; drop --level {a.level}")
-    traces = _parse_link(a.link)[0] in ("wifi", "lte")
-    link = None if traces else _plan_link(a)      # LoRa and constant rates need no data: their errors are argument errors
-    cands, t, origins, where = _plan_candidates(a)
-    link = link or _plan_link(a)                  # the traces are read last: what is wrong with the other inputs is said first
-    dev, edge = _device(a.device, t), edge_profile(a.edge)
-    r = plan(cands, t, dev, link, edge, a.min_accuracy, a.objective)
-    front = {id(c) for c in r["front"]}
-    shown = [c for c in r["candidates"] if id(c) in front] if a.pareto else r["candidates"]
-    if a.json:
-        print(json.dumps(dict(candidates_from=where, timings=origins, device=dev.name, edge=edge.name, link=link.name, objective=a.objective,
-                              min_accuracy=a.min_accuracy, best=r["best"], candidates=shown, front=r["front"]), indent=2, default=float))
-        return 0
-    print(f"{len(cands)} candidates from {where}; timings: {'; '.join(origins)}")
-    print(f"device: {dev.source}\nedge: {edge.source}")
-    print(f"link: {link.name}; top-1 >= {a.min_accuracy:g}; minimising {a.objective}; * = on the Pareto front of top-1, delay and energy"
-          + (f"; {len(shown)} of {len(r['candidates'])} shown" if a.pareto else "") + "\n")
-    print(format_table([dict(front="*" if id(c) in front else "", method=c.get("method", ""), arch=c["arch"], split=c["split"], C=c["channels"],
-                             codec=c["codec"], top1=f"{c['top1']:.4f}", bytes=f"{c['bytes']:,.0f}", delay_ms=_ms(c["delay_s"]),
-                             energy_mJ=_ms(c["energy_j"]), head=c["head_source"]) for c in shown], PLAN_COLS))
-    b = r["best"]
-    print(f"\nbest: {b.get('method', '')} {b['arch']} {b['split']} C={b['channels']} {b['codec']}: top-1 {b['top1']:.4f}, "
-          f"{b['bytes']:,.0f} B, {_ms(b['delay_s'])} ms, {_ms(b['energy_j'])} mJ".replace("best:  ", "best: "))
-    return 0
-
-@command_group
-def _plan_command(sub):
-    "Plan: the best design for a device, link and accuracy floor."
-    q = sub.add_parser("plan", help="choose backbone, split, C and codec for a device, edge, link and accuracy floor; the Pareto front",
-                       description="Pick the candidate with the least delay or energy among a study's results, a JSON list of "
-                                   "candidates or finished runs, priced on recorded timings; mark the Pareto front.")
-    q.add_argument("--records", default=None, help="a results folder (data/results/cpu), a preset with results (cpu) or a JSON file holding a "
-                                                  "list of candidates (arch, split, channels, codec, top1, bytes)")
-    q.add_argument("--runs", default=None, help="a folder of finished runs to evaluate into candidates (imports PyTorch)")
-    _timing_sources(q, results=False)
-    _where(q, "one link: lte:9, wifi:2, lora:500, a kind (its middle link, or --level N) or a rate such as 10mbps (default wifi)")
-    q.add_argument("--level", type=int_in(1), default=None, help="which link of the --link kind (1 = worst; default the middle one)")
-    q.add_argument("--min-accuracy", type=fraction, default=0.0, help="top-1 floor, a fraction (default 0)")
-    q.add_argument("--objective", default="latency", choices=("latency", "energy"), help="latency or energy (default latency)")
-    q.add_argument("--pareto", action="store_true", help="print only the candidates on the Pareto front")
-    _io(q)
-    q.set_defaults(func=cmd_plan)
 
 # %% ../nbs/10_cli.ipynb #9ecee21b
 def _load_split(a):
@@ -774,7 +403,7 @@ def _runtime_commands(sub):
     "Serve, client and bench-runtime: the split runtime."
     sv = sub.add_parser("serve", help="edge server: run a trained model's tail for device clients over TCP",
                         description="Serve the tail of a finished run: length-prefixed codec frames over TCP, batched.")
-    sv.add_argument("--checkpoint", required=True, help="a finished run (model.pt or folder)")
+    add(sv, "--checkpoint", required=True)
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int_in(0, 65535), default=8765, help="TCP port (0: any free port, printed)")
     sv.add_argument("--max-batch", type=int_in(1), default=8, help="largest batch of concurrent requests (default 8)")
@@ -787,20 +416,20 @@ def _runtime_commands(sub):
     cl = sub.add_parser("client", help="device client: run the head here, the tail on a server, report delays",
                         description="Classify images with the head here (PyTorch, or an exported ONNX head) and the tail on "
                                     "`bottlefit serve`; per-image D_head, D_net, D_tail.")
-    cl.add_argument("--checkpoint", default=None, help="the run the server serves: its PyTorch head runs here (checked against --head if both)")
+    add(cl, "--checkpoint", help="the run the server serves: its PyTorch head runs here (checked against --head if both)")
     cl.add_argument("--head", default=None, help="an exported head (`bottlefit export-head`) to run with ONNX Runtime instead")
     cl.add_argument("--server", required=True, help="HOST:PORT of `bottlefit serve`")
     cl.add_argument("--images", required=True, help="an image folder (with class sub-folders for accuracy)")
-    cl.add_argument("--limit", type=int_in(1), default=None, help="only N images, spread over the folder")
+    add(cl, "--limit", help="only N images, spread over the folder")
     cl.add_argument("--codec", default="bq8", choices=WIRE_CODECS, help="fp32, fp16, bq8, bq8-zlib or bq8-lzma")
-    cl.add_argument("--link", default=None, type=link_arg, help="shape the upload: wifi[:level], lte[:CQI], lora[:kHz] or a rate like 2mbps")
+    add(cl, "--link", default=None, help="shape the upload: wifi[:level], lte[:CQI], lora[:kHz] or a rate like 2mbps")
     _io(cl)
     cl.set_defaults(func=cmd_client)
     br = sub.add_parser("bench-runtime", help="client vs server on loopback: measured vs modelled delay, throughput",
                         description="Measured end-to-end delay next to the system model's, and throughput with concurrent clients.")
-    br.add_argument("--checkpoint", default=None, help="a finished run (default: an untrained model; timing does not depend on weights)")
+    add(br, "--checkpoint", help="a finished run (default: an untrained model; timing does not depend on weights)")
     _design(br)
-    br.add_argument("--input-size", type=int, default=224)
+    add(br, "--input-size", help=None)
     br.add_argument("--codec", default="bq8", choices=WIRE_CODECS)
     br.add_argument("--images", type=int_in(1), default=20, help="images per link setting (default 20)")
     br.add_argument("--clients", type=int_in(1), nargs="+", default=[1, 4, 16])
@@ -863,30 +492,30 @@ def _deploy_commands(sub):
     e = sub.add_parser("export-head", help="write a run's head (encoder + BQ8) as ONNX, optionally also a static int8 version",
                        description="Export the head of a finished run to ONNX (facts in its metadata); --int8 also writes "
                                    "OUT-int8.onnx, calibrated on the run's training images.")
-    e.add_argument("--run", required=True, help="a finished run (model.pt or folder) with a bottleneck")
+    add(e, "--run", required=True)
     e.add_argument("--out", required=True, help="the head file to write, e.g. head.onnx (--int8: also head-int8.onnx beside it)")
-    e.add_argument("--input-size", type=int, default=None, help="input size the head takes (default: the run's)")
+    add(e, "--input-size", default=None, help="input size the head takes (default: the run's)")
     e.add_argument("--int8", action="store_true", help="also write a static int8 version (ONNX Runtime, QDQ)")
-    e.add_argument("--calibration-images", type=int_in(1), default=200, help="training images to calibrate int8 on (default 200)")
+    add(e, "--calibration-images")
     _io(e, as_json=False)
     e.set_defaults(func=cmd_export_head)
     b = sub.add_parser("bench-head", help="head latency: PyTorch vs ONNX Runtime fp32 and int8 vs the full model; int8 accuracy",
                        description="Median batch-1 latency of the head in PyTorch, ONNX Runtime fp32 and int8, and of the full "
                                    "model; with --int8, that head's top-1 against the PyTorch head + BQ8 on the run's validation set.")
-    b.add_argument("--run", default=None, help="a finished run (default: an untrained model; latency does not depend on weights)")
+    add(b, "--run", help="a finished run (default: an untrained model; latency does not depend on weights)")
     _design(b)
-    b.add_argument("--input-size", type=int, default=224, help="input size to time at (default 224)")
+    add(b, "--input-size", help="input size to time at (default 224)")
     b.add_argument("--int8", default=None, help="an int8 head of --run (`export-head --int8`): also its accuracy on the validation set")
     b.add_argument("--repeats", type=int_in(1), default=30, help="timed rounds (default 30)")
     b.add_argument("--threads", type=int_in(1), default=1, help="threads of every path (default 1, a device core)")
-    b.add_argument("--calibration-images", type=int_in(1), default=200, help="training images the timed int8 head is calibrated on (default 200)")
+    add(b, "--calibration-images", help="training images the timed int8 head is calibrated on (default 200)")
     _io(b)
     b.set_defaults(func=cmd_bench_head)
 
 # %% ../nbs/10_cli.ipynb #c6f651be
 def cmd_study(a) -> int:
-    from bottlefit.presets import get_preset, study_grid
-    p = get_preset(a.preset)
+    from bottlefit.presets import study_grid
+    p = a.preset
     if a.list:
         for j in study_grid(p): print(f"{j.name:<40} {', '.join(j.uses)}")
         return 0
@@ -899,15 +528,15 @@ def cmd_study(a) -> int:
 def cmd_figures(a) -> int:
     from bottlefit.figures import figures_dir, render_figures
     data = a.data or os.environ.get(DATA_ENV)
-    times = render_figures(a.preset, a.results, a.out, a.only, data, progress=not a.no_progress, keep=a.keep_notebooks)
-    out = a.out or figures_dir(a.preset)
+    times = render_figures(a.preset.name, a.results, a.out, a.only, data, progress=not a.no_progress, keep=a.keep_notebooks)
+    out = a.out or figures_dir(a.preset.name)
     print(f"{len(times)} notebooks in {sum(times.values()):.0f} s -> {out}: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
     return 0
 
 def _preset_results(p, items: str):
     "--preset, --results and --only, shared by study and figures."
-    p.add_argument("--preset", default="smoke", help=f"one of: {', '.join(PRESET_NAMES)} (default smoke)")
-    p.add_argument("--results", default=None, help="results folder (default data/results/<preset>)")
+    add(p, "--preset")
+    add(p, "--results")
     p.add_argument("--only", default=None, help=f"only these {items}, comma-separated: an exact name picks that one, other text every name containing it")
 
 @command_group
@@ -917,11 +546,11 @@ def _study_commands(sub):
                        description="Train and measure every job of the preset's study grid (Tables I-II, Figs. 5-7, "
                                    "teachers, system timings); skips jobs already recorded, resumes unfinished training.")
     _preset_results(s, "jobs")
-    s.add_argument("--runs", default=None, help="checkpoints and logs (default runs/<preset>)")
+    add(s, "--runs")
     s.add_argument("--list", action="store_true", help="list the jobs and exit")
     s.add_argument("--redo", action="store_true", help="run the selected jobs again even if recorded (a finished run "
                    "folder under --runs is reused; delete it to retrain from scratch)")
-    s.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add(s, "--no-progress")
     _io(s, as_json=False)
     s.set_defaults(func=cmd_study)
     f = sub.add_parser("figures", help="regenerate every table and figure of the paper from a preset's results records",
@@ -929,7 +558,7 @@ def _study_commands(sub):
                                    "explorer) on data/results/<preset>/ and write figures/<preset>/.")
     _preset_results(f, "notebooks")
     f.add_argument("--out", default=None, help="output folder (default figures/<preset>)")
-    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add(f, "--no-progress", help="no progress bar")
     f.add_argument("--keep-notebooks", action="store_true",
                    help="keep the executed notebooks (in a new private temporary folder, named at the end)")
     _io(f, as_json=False)
@@ -946,7 +575,7 @@ def _explore_commands(sub):
     e = sub.add_parser("explore", help="serve the trade-off explorer as a web app (Voila) on 127.0.0.1",
                        description="Serve the explorer's controls and views (accuracy vs bytes, latency, energy) over a "
                                    "study's records as a Voila app on 127.0.0.1 until Ctrl-C.")
-    e.add_argument("--results", default=None, help="results folder (default: the newest under data/results/ with a system record)")
+    add(e, "--results", help="results folder (default: the newest under data/results/ with a system record)")
     e.add_argument("--preset", default=None, help="explore data/results/<preset>/ instead")
     e.add_argument("--port", type=int_in(0, 65535), default=8866, help="port on 127.0.0.1 (default 8866; 0: any free port)")
     e.add_argument("--no-browser", action="store_true", help="do not open a browser")

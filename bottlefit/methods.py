@@ -20,7 +20,7 @@ from .train import Stage, TrainConfig, evaluate, fit
 
 # %% auto #0
 __all__ = ['ALL', 'TRAINED_RUN_FIELDS', 'method_stages', 'preset_data', 'load_teacher', 'Run', 'build_run', 'train_run',
-           'load_trained', 'study_config', 'train_throughput', 'stage_key', 'train_cost']
+           'load_trained', 'study_config', 'train_throughput', 'stage_key', 'train_cost', 'run_candidates']
 
 # %% ../nbs/05_methods.ipynb #beaca61e
 ALL = ("encoder", "decoder", "rest")
@@ -217,3 +217,23 @@ def train_cost(arch: str, split: str, channels: int, preset: Preset, methods: tu
     return dict(arch=arch, split=split, channels=channels, preset=p.name, input_size=p.input_size, batch_size=cfg.batch_size,
                 steps_per_epoch=per_epoch, rounds=rounds, steps=steps, warmup=warmup, threads=torch.get_num_threads(),
                 cpu_bf16=bool(cfg.cpu_bf16), step_seconds={k: [round(x, 5) for x in v] for k, v in secs.items()}, methods=per_method)
+
+# %% ../nbs/05_methods.ipynb #007693d9
+def run_candidates(runs: str | Path, timings, root=None) -> list[dict]:
+    "Planner candidates (`system.plan`) from the finished run folders under `runs`: top-1 without BQ (fp32, fp16) and with it (bq8), frame sizes from the codec."
+    from bottlefit.codec import encode, fake_quantize
+    from bottlefit.core import FIXED_CODECS
+    from bottlefit.presets import get_preset
+    out = []
+    for f in sorted(Path(runs).glob("*/model.pt")):
+        model, run = load_trained(f)
+        if run["split"] == "none": continue
+        timings.design(run["arch"], run["split"], run["channels"], run["input_size"])   # no recorded timing: say how to record it, before evaluating
+        p = get_preset(run["preset"])
+        _, val = preset_data(p, root, progress=False)
+        with torch.no_grad(): z = model.eval().encoder(val[0][0].unsqueeze(0))
+        top1 = {bq: evaluate(model, val, p.eval_batch_size, bottleneck_fn=fake_quantize if bq else None)["top1"] for bq in (False, True)}
+        out += [dict(name=f.parent.name, method=run["method"], arch=run["arch"], split=run["split"], channels=run["channels"], codec=codec,
+                     top1=top1[codec == "bq8"], bytes=len(encode(z[0], codec)), input_size=run["input_size"]) for codec in FIXED_CODECS]
+    if not out: raise ConfigError(f"no finished bottleneck runs (*/model.pt) under {runs}")
+    return out

@@ -62,3 +62,21 @@ def test_light_modules_do_not_load_torch(module):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
 
+
+SHELL = ("options", "cli_system", "cli")      # the command line, in this order: each imports only the ones before it
+
+
+def test_shell_stands_on_the_rest():
+    "Nothing below the command line imports it; options (the argument types) needs only the vocabulary and the cost model."
+    for module in MODULES:
+        got = bottlefit_imports(module) & set(SHELL)
+        if module in SHELL: assert got <= set(SHELL[:SHELL.index(module)]), (module, got)
+        else: assert not got, f"bottlefit.{module} imports {sorted(got)}"
+    assert bottlefit_imports("options") <= {"core", "presets", "system"}, bottlefit_imports("options")
+
+
+@pytest.mark.parametrize("module", SHELL)
+def test_shell_modules_do_not_load_torch(module):
+    code = f"import sys, bottlefit.{module}; assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))[:5]"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
