@@ -312,6 +312,7 @@ def cmd_serve(a) -> int:
     from bottlefit.runtime import EdgeServer, serve_until_signal
     model, run, shape = _load_split(a)
     server = EdgeServer(model.tail, shape, max_batch=a.max_batch, read_timeout_s=a.timeout, max_clients=a.max_clients,
+                        max_per_address=a.max_per_address, max_waiting=a.max_waiting, queue_timeout_s=a.queue_timeout,
                         request_deadline_s=a.request_deadline, idle_timeout_s=a.idle_timeout, write_timeout_s=a.write_timeout)
     ready = lambda port: print(f"serving the {run['arch']} {run['split']} C={run['channels']} tail (input {list(shape)}; "
                                f"SIGTERM or Ctrl-C stops it and prints its counters) on {a.host}:{port}", flush=True)
@@ -411,7 +412,13 @@ def _runtime_commands(sub):
     sv.add_argument("--request-deadline", type=positive, default=30.0, help="seconds from a request's first byte to its last (default 30)")
     sv.add_argument("--idle-timeout", type=positive, default=60.0, help="seconds a connection may idle between requests (default 60)")
     sv.add_argument("--write-timeout", type=positive, default=10.0, help="seconds a reply may wait for the client to read (default 10)")
-    sv.add_argument("--max-clients", type=int_in(1), default=64, help="connection slots; a newcomer evicts the least active (default 64)")
+    sv.add_argument("--max-clients", type=int_in(1), default=1024,
+                    help="connection slots; newcomers beyond them wait in a fair queue, progress is never evicted (default 1024)")
+    sv.add_argument("--max-per-address", type=int_in(1), default=None,
+                    help="slots (and places in line) one client address may hold (default half of --max-clients)")
+    sv.add_argument("--max-waiting", type=int_in(1), default=None, help="connections that may wait for a slot (default 2 x --max-clients)")
+    sv.add_argument("--queue-timeout", type=positive, default=30.0,
+                    help="seconds a newcomer may wait for a slot before it is told busy, retry (default 30)")
     sv.set_defaults(func=cmd_serve)
     cl = sub.add_parser("client", help="device client: run the head here, the tail on a server, report delays",
                         description="Classify images with the head here (PyTorch, or an exported ONNX head) and the tail on "

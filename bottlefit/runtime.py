@@ -6,18 +6,19 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import errno
 import json
 import logging
 import math
 import os
+import random
 import signal
 import socket
 import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -26,9 +27,12 @@ from .codec import CodecError, Quantized, SymbolModel, decode, dequantize, encod
 from .core import BottleFitError, ConfigError
 from fastcore.basics import patch
 
+try: import resource                   # RLIMIT_NOFILE: open files (POSIX)
+except ImportError: resource = None
+
 # %% auto #0
-__all__ = ['REQ', 'LEN', 'MAX_FRAME', 'ProtocolError', 'frame_limit', 'EdgeServer', 'ServerThread', 'serve_until_signal',
-           'DeviceClient', 'runtime_benchmark']
+__all__ = ['REQ', 'LEN', 'MAX_FRAME', 'ProtocolError', 'ServerBusy', 'frame_limit', 'EdgeServer', 'ServerThread',
+           'serve_until_signal', 'DeviceClient', 'runtime_benchmark']
 
 # %% ../nbs/08_runtime.ipynb #f81f1616
 REQ = struct.Struct("!II")      # payload length, request id
@@ -38,6 +42,10 @@ MAX_FRAME = 1 << 20             # 1 MiB: hundreds of times any bottleneck frame
 class ProtocolError(BottleFitError):
     "A peer broke the wire protocol (oversized length, truncated message, bad reply)."
 
+class ServerBusy(ProtocolError):
+    "The edge server had no connection slot for this client in time: it said so (`busy`) and closed. Retry later."
+    def __init__(self, msg: str, retry_after_s: float = 1.0): super().__init__(msg); self.retry_after_s = retry_after_s
+
 _log = logging.getLogger("bottlefit.runtime")   # one line per refused frame and per dropped or evicted connection
 
 def frame_limit(shape) -> int:
@@ -45,89 +53,34 @@ def frame_limit(shape) -> int:
     return 4 * math.prod(int(d) for d in shape) + 64       # Python integers: no int64 wrap-around
 
 # %% ../nbs/08_runtime.ipynb #9d8ae3fd
+_SNDBUF = 16 << 10       # kernel send buffer and transport high-water mark per connection: a reply is < 300 bytes
+_READ_LIMIT = 16 << 10   # the StreamReader stops reading ahead above 2x this
+_RECV_CHUNK = 256 << 10  # the most one receive by the transport can add on top
+_WAIT_RCVBUF = 4 << 10   # kernel receive buffer of a connection waiting for a slot: room for a small first request
+_GRACE_S = 1.0           # a connection this new that has not been answered yet is given the benefit of the doubt
+_TICK_S = 0.05           # while connections wait for a slot, how often slots held without progress are looked for
+_RETRY_AFTER_S = 1.0     # what a busy reply suggests waiting before a retry
+_FD_SPARE = 256          # open files beyond slots and queue: the process's own, and connections just accepted
+
 class _Conn:
-    "One connection's slot, and what eviction ranks it by."
-    __slots__ = ("peer", "reader", "writer", "task", "since", "served", "started", "busy", "dropped")
-    def __init__(self, peer: str, reader, writer, task, now: float):
-        self.peer, self.reader, self.writer, self.task = peer, reader, writer, task
-        self.since, self.served = now, 0          # accept time, then the time of the last answered request; answers so far
-        self.started = self.busy = False          # sent a byte yet; a whole request is being decoded, queued or run
-        self.dropped = False
+    "One connection: the address it comes from, and the progress that admission looks at."
+    __slots__ = ("peer", "addr", "reader", "writer", "task", "since", "served", "started", "busy", "dropped", "grant")
+    def __init__(self, reader, writer, task, now: float):
+        p = writer.get_extra_info("peername")
+        self.addr = str(p[0]) if isinstance(p, tuple) and p else str(p)   # shares of slots are counted per address
+        self.peer = f"{p[0]}:{p[1]}" if isinstance(p, tuple) and len(p) >= 2 else str(p)
+        self.reader, self.writer, self.task = reader, writer, task
+        self.since, self.served = now, 0          # accept time, admission time, then the time of the last answer; answers
+        self.started = self.busy = self.dropped = False   # sent a byte; a whole request is decoded, queued or run; cut
+        self.grant = None                         # while it waits for a slot: a future, True once given one, False if not
 
 class _Drop(Exception):
     "Internal: end this connection and count it under `counter`."
     def __init__(self, counter: str, reason: str): super().__init__(reason); self.counter = counter
 
-_SNDBUF = 16 << 10       # kernel send buffer and transport high-water mark per connection: a reply is < 300 bytes
-_READ_LIMIT = 16 << 10   # the StreamReader stops reading ahead above 2x this
-_RECV_CHUNK = 256 << 10  # the most one receive by the transport can add on top
-_GRACE_S = 1.0           # a connection this new that has not been answered yet is given the benefit of the doubt
-
-class EdgeServer:
-    "Serves a tail over TCP: strict decoding off the event loop, batching, deadlines, bounded slots and memory."
-    def __init__(self, tail: torch.nn.Module, input_shape, symbol_model: SymbolModel | None = None, max_batch: int = 8,
-                 batch_window_s: float = 0.002, read_timeout_s: float = 10.0, max_frame: int = MAX_FRAME,
-                 max_clients: int = 64, max_queue: int = 256, request_deadline_s: float = 30.0,
-                 idle_timeout_s: float = 60.0, write_timeout_s: float = 10.0, decode_workers: int = 2):
-        for name, v in dict(max_batch=max_batch, read_timeout_s=read_timeout_s, max_frame=max_frame, max_clients=max_clients,
-                            max_queue=max_queue, request_deadline_s=request_deadline_s, idle_timeout_s=idle_timeout_s,
-                            write_timeout_s=write_timeout_s, decode_workers=decode_workers).items():
-            if not v > 0: raise ConfigError(f"{name} must be positive, got {v}")
-        self.tail, self.shape, self.sm = tail.eval(), tuple(input_shape), symbol_model
-        self.max_batch, self.window, self.timeout = max_batch, batch_window_s, read_timeout_s
-        self.max_frame = min(max_frame, frame_limit(self.shape))
-        self.deadline, self.idle_timeout, self.write_timeout = request_deadline_s, idle_timeout_s, write_timeout_s
-        self.max_clients, self.max_queue, self.decode_workers = max_clients, max_queue, decode_workers
-        self.stats = dict(connections=0, requests=0, answered=0, errors=0, refused_frames=0, bytes_received=0, batches=0,
-                          dropped_connections=0, dropped_idle=0, dropped_stalled=0, dropped_deadline=0, dropped_write=0,
-                          dropped_broken=0, evicted=0)
-        self._server, self._batcher, self._conns, self._tasks, self._closing = None, None, {}, set(), False
-    @property
-    def memory_bound(self) -> int:
-        "Worst-case bytes this process buffers for connections: max_clients x (frame + read-ahead + one receive + unread replies)."
-        return self.max_clients * (self.max_frame + 2 * _READ_LIMIT + _RECV_CHUNK + _SNDBUF)
-    @property
-    def kernel_bound(self) -> int:
-        "Worst-case bytes of kernel socket buffers for connections (Linux doubles what is asked)."
-        return self.max_clients * 2 * (_rcvbuf(self.max_frame) + _SNDBUF)
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        "Start listening; returns the port (an ephemeral one for port=0). A one-line `BottleFitError` if it cannot bind."
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise BottleFitError(f"cannot listen on {host}:{port}: a port is 0-65535 (0 picks a free one)")
-        self._queue, self._conns, self._tasks, self._closing = asyncio.Queue(self.max_queue), {}, set(), False
-        try: self._server = await asyncio.start_server(self._handle, host, port, limit=_READ_LIMIT, backlog=1024)
-        except socket.gaierror as e: raise BottleFitError(f"cannot listen on {host}:{port}: unknown host ({e.strerror})") from None
-        except OSError as e:
-            why = os.strerror(e.errno).lower() if e.errno else str(e)
-            if e.errno == errno.EADDRINUSE: why += " (another server holds it: choose another port)"
-            raise BottleFitError(f"cannot listen on {host}:{port}: {why}") from None
-        self._tail_pool = ThreadPoolExecutor(1, "bottlefit-tail")
-        self._decode_pool = ThreadPoolExecutor(self.decode_workers, "bottlefit-decode")
-        self._batcher = asyncio.create_task(self._batch_loop())
-        return self._server.sockets[0].getsockname()[1]
-    async def stop(self):
-        "Stop listening and end this server's own tasks (connection handlers, batcher); other tasks on the loop go on."
-        if self._server is None: return
-        self._closing = True
-        self._server.close()
-        for c in list(self._conns.values()): c.writer.transport.abort()   # every read and write of a handler now ends
-        mine = [t for t in (*self._tasks, self._batcher) if t is not asyncio.current_task()]
-        for t in mine: t.cancel()       # (asyncio.wait_for before 3.12 can swallow a cancel: hence the abort and `_closing`)
-        if mine:
-            _, stuck = await asyncio.wait(mine, timeout=5)
-            if stuck: _log.warning("%d server tasks did not end within 5 s of stop()", len(stuck))
-        self._conns.clear(); self._tasks.clear()
-        await self._server.wait_closed()
-        for pool in (self._tail_pool, self._decode_pool): pool.shutdown(wait=False, cancel_futures=True)
-        self._server = None
-
 # %% ../nbs/08_runtime.ipynb #893569ad
 try: import fcntl, termios             # FIONREAD: bytes waiting in the kernel (POSIX)
 except ImportError: fcntl = termios = None
-
-def _peer(writer) -> str:
-    p = writer.get_extra_info("peername")
-    return f"{p[0]}:{p[1]}" if isinstance(p, tuple) and len(p) >= 2 else str(p)
 
 def _has_input(c: _Conn) -> bool:
     "Bytes from this peer wait in the stream reader or the kernel, not read by the server yet."
@@ -138,31 +91,24 @@ def _has_input(c: _Conn) -> bool:
         return sock is not None and struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0] > 0
     except (OSError, ValueError): return False
 
-def _rank(c: _Conn, now: float):
-    "Eviction order, least progress first (tiers 0-5, see *Threats and defences*); oldest first within a tier."
-    if c.busy and _has_input(c): return 0, c.since                          # requests pipelined behind the one in service
-    if c.writer.transport.get_write_buffer_size(): return 0, c.since        # replies it does not read
-    if c.busy: return 5, -c.served, c.since                                  # being served: the most answered first
-    if c.served: return 4, c.since                                           # between requests: least recently answered first
-    if now - c.since < _GRACE_S: return 3, c.since                          # never answered, but new: benefit of the doubt
-    return (2 if c.started or _has_input(c) else 1), c.since                 # never answered: sent bytes / nothing
+def _rcvbuf(max_frame: int) -> int: return max(64 << 10, min(max_frame + REQ.size, 1 << 20))
 
-def _tune(writer, max_frame: int):
+def _tune(writer, rcvbuf: int):
     """Small kernel buffers: a peer that does not read is noticed after a few hundred replies, and what a peer can
-    pipeline into the kernel is bounded (one frame, at least 64 KiB, at most 1 MiB)."""
+    pipeline into the kernel is bounded: `rcvbuf`, one frame (at least 64 KiB, at most 1 MiB, `_rcvbuf`) for a connection
+    with a slot, `_WAIT_RCVBUF` for one waiting for a slot."""
     sock = writer.get_extra_info("socket")
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SNDBUF)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _rcvbuf(max_frame))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     except (OSError, AttributeError): pass
     writer.transport.set_write_buffer_limits(high=_SNDBUF)
-
-def _rcvbuf(max_frame: int) -> int: return max(64 << 10, min(max_frame + REQ.size, 1 << 20))
 
 async def _close(writer, timeout: float):
     "Close, flushing a last reply, within `timeout`; else cut (abort)."
     if writer.transport.is_closing(): return
     writer.close()
+    if not writer.transport.get_write_buffer_size(): return          # nothing left to flush: nothing to wait for
     try: await asyncio.wait_for(writer.wait_closed(), timeout)
     except (Exception, asyncio.CancelledError): writer.transport.abort()
 
@@ -175,35 +121,214 @@ async def _linger(reader, writer, timeout: float):
         while (left := end - loop.time()) > 0 and await asyncio.wait_for(reader.read(1 << 16), left): pass
     except (OSError, asyncio.TimeoutError): pass
 
-@patch
-def _admit(self: EdgeServer, conn: _Conn):
-    "Give `conn` a slot; if all are taken, evict the connection with the least progress (never the newcomer)."
-    if len(self._conns) >= self.max_clients:
-        now = asyncio.get_running_loop().time()
-        victim = min(self._conns.values(), key=lambda c: _rank(c, now))
-        tier = ("pipelines or leaves replies unread", "sent nothing", "never answered", "new, never answered",
-                "least recently answered", "answered most")[_rank(victim, now)[0]]
-        self._drop(victim, "evicted", f"least progress of {len(self._conns)} connections ({tier}, "
-                   f"{victim.served} answered) to admit {conn.peer}")
-    self._conns[conn.task] = conn
+# %% ../nbs/08_runtime.ipynb #2312d6bb
+class EdgeServer:
+    "Serves a tail over TCP: strict decoding off the event loop, batching, deadlines, fair bounded admission, bounded memory."
+    def __init__(self, tail: torch.nn.Module, input_shape, symbol_model: SymbolModel | None = None, max_batch: int = 8,
+                 batch_window_s: float = 0.002, read_timeout_s: float = 10.0, max_frame: int = MAX_FRAME,
+                 max_clients: int = 1024, max_per_address: int | None = None, max_waiting: int | None = None,
+                 queue_timeout_s: float = 30.0, max_queue: int = 256, request_deadline_s: float = 30.0,
+                 idle_timeout_s: float = 60.0, write_timeout_s: float = 10.0, decode_workers: int = 2):
+        counts = dict(max_batch=max_batch, max_frame=max_frame, max_clients=max_clients, max_per_address=max_per_address,
+                      max_waiting=max_waiting, max_queue=max_queue, decode_workers=decode_workers)
+        for name, v in counts.items():
+            if v is None and name in ("max_per_address", "max_waiting"): continue      # None: derived from max_clients
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ConfigError(f"{name} must be a whole number >= 1, got {v!r}")
+        for name, v in dict(read_timeout_s=read_timeout_s, queue_timeout_s=queue_timeout_s, request_deadline_s=request_deadline_s,
+                            idle_timeout_s=idle_timeout_s, write_timeout_s=write_timeout_s).items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0: raise ConfigError(f"{name} must be positive, got {v!r}")
+        self.tail, self.shape, self.sm = tail.eval(), tuple(input_shape), symbol_model
+        self.max_batch, self.window, self.timeout = max_batch, batch_window_s, read_timeout_s
+        self.max_frame = min(max_frame, frame_limit(self.shape))
+        self.deadline, self.idle_timeout, self.write_timeout = request_deadline_s, idle_timeout_s, write_timeout_s
+        self.max_clients, self.max_queue, self.decode_workers = max_clients, max_queue, decode_workers
+        self.max_per_address = max(1, max_clients // 2) if max_per_address is None else max_per_address
+        self.max_waiting = 2 * max_clients if max_waiting is None else max_waiting
+        self.queue_timeout = queue_timeout_s
+        self.stats = dict(connections=0, requests=0, answered=0, errors=0, refused_frames=0, bytes_received=0, batches=0,
+                          dropped_connections=0, dropped_idle=0, dropped_stalled=0, dropped_deadline=0, dropped_write=0,
+                          dropped_broken=0, evicted=0, queued=0, busy=0, peak_slots=0, peak_waiting=0)
+        self._server, self._batcher, self._tasks, self._closing = None, None, set(), False
+        self._conns, self._by_addr, self._waiting, self._nwaiting, self._tick, self._tick_s = {}, {}, {}, 0, None, _TICK_S
+    @property
+    def waiting_per_address(self) -> int:
+        "Places in the queue one address may hold: the same share of `max_waiting` as `max_per_address` is of the slots."
+        return max(1, min(self.max_waiting, self.max_waiting * self.max_per_address // self.max_clients))
+    @property
+    def memory_bound(self) -> int:
+        """Worst-case bytes this process buffers for connections: max_clients x (frame + read-ahead + one receive +
+        unread replies); one receive is at most what the kernel buffer holds. Waiting connections are not read."""
+        return self.max_clients * (self.max_frame + 2 * _READ_LIMIT + min(_RECV_CHUNK, 2 * _rcvbuf(self.max_frame)) + _SNDBUF)
+    @property
+    def kernel_bound(self) -> int:
+        "Worst-case bytes of kernel socket buffers for connections with a slot or waiting (Linux doubles what is asked)."
+        return 2 * (self.max_clients * (_rcvbuf(self.max_frame) + _SNDBUF) + self.max_waiting * _WAIT_RCVBUF)
 
+# %% ../nbs/08_runtime.ipynb #ee6dcadc
+@patch
+def _fit_descriptors(self: EdgeServer, limits: tuple[int, int] | None = None) -> int | None:
+    """Make room for every slot and queue place in the open-file limit: raise the soft RLIMIT_NOFILE toward the hard
+    limit; if that is still too low, shrink `max_clients`, `max_waiting` and `max_per_address` in proportion and say so.
+    `limits` (soft, hard) stands in for the process's own (nothing is changed then). The soft limit served under."""
+    if limits is None and resource is None: return None             # no such limit here
+    inf = resource.RLIM_INFINITY if resource else -1
+    soft, hard = limits or resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = self.max_clients + self.max_waiting + _FD_SPARE
+    if soft != inf and soft < need:
+        want = need if hard == inf else min(need, hard)
+        if limits is not None: soft = want
+        else:
+            try: resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard)); soft = want
+            except (ValueError, OSError): pass
+    if soft == inf or soft >= need: return soft
+    scale, was = max(soft - _FD_SPARE, 2) / (self.max_clients + self.max_waiting), (self.max_clients, self.max_waiting)
+    self.max_clients, self.max_waiting = max(1, int(self.max_clients * scale)), max(1, int(self.max_waiting * scale))
+    self.max_per_address = max(1, min(self.max_clients, int(self.max_per_address * scale)))
+    _log.warning("only %d open files allowed (ulimit -n; hard limit %s): serving %d connections and queueing %d instead of "
+                 "%d and %d; raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit) to serve more",
+                 soft, hard, self.max_clients, self.max_waiting, *was)
+    return soft
+
+# %% ../nbs/08_runtime.ipynb #8cf74c74
+_TIERS = ("pipelines behind its request or leaves replies unread", "sent nothing", "part of a request, never answered")
+
+def _stale(c: _Conn, now: float):
+    """None for a connection making progress: being answered, between answered requests, or admitted less than
+    `_GRACE_S` ago; it is never evicted. Otherwise its place in the eviction order, least progress first (`_TIERS`),
+    oldest first within a tier. Cheap: it runs over every slot on each tick while connections wait. (While a request
+    is answered the stream reader reads on, so requests pipelined behind it show in its buffer.)"""
+    if c.writer.transport.get_write_buffer_size(): return 0, c.since                  # replies it does not read
+    if c.busy: return (0, c.since) if getattr(c.reader, "_buffer", None) else None    # pipelines behind its request
+    if c.served or now - c.since < _GRACE_S: return None                              # between answered requests; new
+    return (2 if c.started or _has_input(c) else 1), c.since
+
+# %% ../nbs/08_runtime.ipynb #7710f6c3
+@patch
+def _take(self: EdgeServer, conn: _Conn, now: float):
+    "Give `conn` a slot, counted against its address; its grace starts now."
+    self._conns[conn.task] = conn
+    self._by_addr.setdefault(conn.addr, set()).add(conn)
+    conn.since = now
+    self.stats["peak_slots"] = max(self.stats["peak_slots"], len(self._conns))
+
+# %% ../nbs/08_runtime.ipynb #e49a5b47
+@patch
+def _release(self: EdgeServer, conn: _Conn) -> bool:
+    "Free `conn`'s slot, if it holds one; whether it did."
+    if self._conns.pop(conn.task, None) is None: return False
+    mine = self._by_addr[conn.addr]
+    mine.discard(conn)
+    if not mine: del self._by_addr[conn.addr]
+    return True
+
+# %% ../nbs/08_runtime.ipynb #8535b08e
+@patch
+def _room(self: EdgeServer, addr: str) -> bool:
+    "A slot is free, and `addr` holds fewer than its share (`max_per_address`)."
+    return len(self._conns) < self.max_clients and len(self._by_addr.get(addr, ())) < self.max_per_address
+
+# %% ../nbs/08_runtime.ipynb #7bff9971
 @patch
 def _drop(self: EdgeServer, conn: _Conn, counter: str, reason: str):
     "Free `conn`'s slot, count and log why, and cut it (abort: a graceful close would wait for a peer that may never read)."
     if conn.dropped: return             # already cut (an evicted handler can still see the connection error first)
     conn.dropped = True
-    self._conns.pop(conn.task, None)
+    self._release(conn)
     self.stats[counter] += 1
     if counter.startswith("dropped_"): self.stats["dropped_connections"] += 1
     _log.info("%s %s: %s", "evicted" if counter == "evicted" else "dropped", conn.peer, reason)
     conn.writer.transport.abort()
     if conn.task is not asyncio.current_task(): conn.task.cancel()
 
+# %% ../nbs/08_runtime.ipynb #429ee15e
+@patch
+def _dispatch(self: EdgeServer, tick: bool = False):
+    """Give slots to waiting connections: one address at a time, in turn (round robin; first come, first served within
+    an address). On a `tick` a connection showing no progress (`_stale`) is evicted to make room: any connection for an
+    address under its share, only one of its own for an address at its share. Ticks come every `_TICK_S` while
+    connections wait, and back off to one every `_GRACE_S` while no slot can be taken (every slot makes progress)."""
+    loop = asyncio.get_running_loop()
+    if tick: self._tick = None
+    if self._closing: return
+    now, stale, evicted = loop.time(), None, 0
+    while self._waiting:
+        for addr, q in self._waiting.items():
+            at_share, victim = len(self._by_addr.get(addr, ())) >= self.max_per_address, None
+            if at_share or len(self._conns) >= self.max_clients:
+                if not tick: continue
+                if stale is None: stale = sorted((r, i, c) for i, c in enumerate(self._conns.values()) if (r := _stale(c, now)))
+                victim = next((c for *_, c in stale if not c.dropped and (c.addr == addr or not at_share)), None)
+                if victim is None: continue
+            break
+        else: break                                          # nobody can have a slot now
+        conn = q.popleft(); self._nwaiting -= 1
+        del self._waiting[addr]
+        if q: self._waiting[addr] = q                        # this address goes to the back of the round
+        if victim is not None:
+            self._drop(victim, "evicted", f"no progress ({_TIERS[_stale(victim, now)[0]]}, {victim.served} answered) "
+                                          f"while {conn.peer} waited for a slot"); evicted += 1
+        self._take(conn, now); conn.grant.set_result(True)
+    if tick: self._tick_s = _TICK_S if evicted else min(2 * self._tick_s, _GRACE_S)
+    if not self._waiting: self._tick_s = _TICK_S
+    elif self._tick is None: self._tick = loop.call_later(self._tick_s, self._dispatch, True)
+
+# %% ../nbs/08_runtime.ipynb #35311058
+@patch
+async def _busy(self: EdgeServer, conn: _Conn, why: str):
+    "Tell `conn` that the server is busy and when to retry, and close it; counted in `busy`."
+    self.stats["busy"] += 1
+    _log.debug("busy %s: %s", conn.peer, why)        # debug: a flood would write a line per connection
+    reply = dict(id=0, ok=False, busy=True, error=f"server busy: {why}; retry", retry_after_s=_RETRY_AFTER_S)
+    data = json.dumps(reply).encode()
+    conn.writer.write(LEN.pack(len(data)) + data)
+    await _close(conn.writer, min(1.0, self.write_timeout))
+
+# %% ../nbs/08_runtime.ipynb #8e122cc4
+@patch
+def _leave(self: EdgeServer, conn: _Conn):
+    "Take a waiting connection out of its line, if it is still in it: its wait has ended (no slot: `grant` False), or it was cancelled."
+    q = self._waiting.get(conn.addr)
+    if q is None or conn not in q: return
+    q.remove(conn); self._nwaiting -= 1
+    if not q: del self._waiting[conn.addr]
+    if not conn.grant.done(): conn.grant.set_result(False)
+
+# %% ../nbs/08_runtime.ipynb #7d668eee
+@patch
+async def _admit(self: EdgeServer, conn: _Conn) -> bool:
+    """Admit `conn` at once if a slot is free, its address is under its share and nobody from its address waits;
+    otherwise it waits in its address's line, not read meanwhile, for up to `queue_timeout_s`. It is told busy if the
+    queue or its address's share of it (`waiting_per_address`) is full, or when the wait ends. Whether it got a slot."""
+    loop, q = asyncio.get_running_loop(), self._waiting.get(conn.addr)
+    if not q and self._room(conn.addr): self._take(conn, loop.time()); return True
+    if self._nwaiting >= self.max_waiting or len(q or ()) >= self.waiting_per_address:
+        why = (f"{len(q)} connections from {conn.addr} already wait (its share)" if q and len(q) >= self.waiting_per_address else
+               f"{len(self._conns)} connections served and {self._nwaiting} waiting (the queue is full)")
+        await self._busy(conn, why); return False
+    conn.grant = loop.create_future()
+    self._waiting.setdefault(conn.addr, collections.deque()).append(conn); self._nwaiting += 1
+    self._dispatch()
+    if conn.grant.done(): return True
+    self.stats["queued"] += 1; self.stats["peak_waiting"] = max(self.stats["peak_waiting"], self._nwaiting)
+    _tune(conn.writer, _WAIT_RCVBUF); conn.writer.transport.pause_reading()   # what it sends waits in a small kernel buffer
+    expire = loop.call_later(self.queue_timeout, self._leave, conn)
+    try: granted = await conn.grant
+    finally:
+        expire.cancel()
+        if conn.grant.cancelled(): self._leave(conn)          # the server stops
+    if not granted:
+        await self._busy(conn, f"no slot freed within the queue timeout of {self.queue_timeout:g} s"); return False
+    conn.writer.transport.resume_reading()
+    return True
+
+# %% ../nbs/08_runtime.ipynb #854c73fe
 @patch
 def _refused(self: EdgeServer, conn: _Conn, reason: str):
+    "Count and log a refused frame; the connection stays usable."
     self.stats["refused_frames"] += 1; self.stats["errors"] += 1
     _log.info("refused a frame from %s: %s", conn.peer, reason)
 
+# %% ../nbs/08_runtime.ipynb #f9fca346
 @patch
 async def _read(self: EdgeServer, reader, n: int, deadline: float) -> bytes:
     "Exactly `n` bytes of the current request before `deadline` (loop time), with no silence over `read_timeout_s`."
@@ -221,15 +346,18 @@ async def _read(self: EdgeServer, reader, n: int, deadline: float) -> bytes:
         parts.append(chunk); got += len(chunk)
     return b"".join(parts)
 
+# %% ../nbs/08_runtime.ipynb #0a5b6ba0
 @patch
 async def _send(self: EdgeServer, conn: _Conn, obj: dict):
     "Write a reply; the peer must take it within `write_timeout_s`."
     data = json.dumps(obj).encode()
     conn.writer.write(LEN.pack(len(data)) + data)
+    if conn.writer.transport.get_write_buffer_size() <= _SNDBUF: return    # under the high-water mark: drain would not wait
     try: await asyncio.wait_for(conn.writer.drain(), self.write_timeout)
     except asyncio.TimeoutError:
         raise _Drop("dropped_write", f"write timeout: reply not taken within {self.write_timeout:g} s (the peer does not read)") from None
 
+# %% ../nbs/08_runtime.ipynb #5acc0f70
 @patch
 def _decode(self: EdgeServer, frame: bytes) -> torch.Tensor:
     "Runs in the decode pool: the tensor in `frame`, refused unless it has this server's input shape."
@@ -237,64 +365,16 @@ def _decode(self: EdgeServer, frame: bytes) -> torch.Tensor:
     if tuple(z.shape) != self.shape: raise CodecError(f"bottleneck shape {tuple(z.shape)}, this server's tail takes {self.shape}")
     return z
 
+# %% ../nbs/08_runtime.ipynb #b5d1875a
 @patch
-async def _serve(self: EdgeServer, conn: _Conn):
-    "The request loop of one admitted connection."
-    loop, reader = asyncio.get_running_loop(), conn.reader
-    while not self._closing:
-        try: first = await asyncio.wait_for(reader.read(1), self.idle_timeout)
-        except asyncio.TimeoutError: raise _Drop("dropped_idle", f"idle timeout: no request for {self.idle_timeout:g} s") from None
-        if not first: return                                        # the client closed between requests: a normal end
-        conn.started = True
-        deadline = loop.time() + self.deadline
-        n, rid = REQ.unpack(first + await self._read(reader, REQ.size - 1, deadline))
-        if n > self.max_frame:
-            msg = f"frame of {n} bytes exceeds the limit of {self.max_frame}"
-            self._refused(conn, msg)
-            await self._send(conn, dict(id=rid, ok=False, error=msg))
-            self._conns.pop(conn.task, None)                        # the slot is free; the reply still gets its chance
-            await _linger(reader, conn.writer, min(1.0, self.write_timeout)); return
-        frame = await self._read(reader, n, deadline)
-        conn.busy = True
-        self.stats["requests"] += 1; self.stats["bytes_received"] += REQ.size + n
-        try: z = await loop.run_in_executor(self._decode_pool, self._decode, frame)
-        except Exception as e:          # CodecError, or anything else a decoder raised: an error reply, never a silent close
-            msg = str(e) if isinstance(e, CodecError) else f"frame does not decode: {type(e).__name__}: {e}"
-            conn.busy = False; self._refused(conn, msg)
-            await self._send(conn, dict(id=rid, ok=False, error=msg)); continue
-        if self._closing: return
-        fut = loop.create_future()
-        await self._queue.put((z, fut, time.perf_counter()))
-        try: cls, tail_ms, queue_ms, batch = await fut
-        except Exception as e:
-            conn.busy = False; self.stats["errors"] += 1
-            await self._send(conn, dict(id=rid, ok=False, error=f"the tail failed: {type(e).__name__}: {e}")); continue
-        conn.busy = False
-        self.stats["answered"] += 1
-        await self._send(conn, dict(id=rid, ok=True, **{"class": cls}, tail_ms=tail_ms, queue_ms=queue_ms, batch=batch,
-                                    request_bytes=REQ.size + n))
-        conn.served += 1; conn.since = loop.time()
+def _run_tail(self: EdgeServer, batch: torch.Tensor) -> list[int]:
+    "Runs in the tail's thread: the class of each bottleneck of `batch`."
+    with torch.inference_mode(): return self.tail(batch).argmax(1).tolist()
 
-@patch
-async def _handle(self: EdgeServer, reader, writer):
-    task = asyncio.current_task()
-    if self._closing: writer.transport.abort(); return
-    self._tasks.add(task)
-    conn = _Conn(_peer(writer), reader, writer, task, asyncio.get_running_loop().time())
-    self.stats["connections"] += 1
-    try:
-        self._admit(conn)
-        _tune(writer, self.max_frame)
-        await self._serve(conn)
-    except _Drop as e: self._drop(conn, e.counter, str(e))
-    except OSError as e: self._drop(conn, "dropped_broken", f"connection error: {e}")     # ConnectionError, reset, ...
-    except asyncio.CancelledError: writer.transport.abort()   # evicted (counted by whoever evicted it), or the server stops
-    finally:
-        self._conns.pop(task, None); self._tasks.discard(task)
-        await _close(writer, self.write_timeout)
-
+# %% ../nbs/08_runtime.ipynb #30cb9c0b
 @patch
 async def _batch_loop(self: EdgeServer):
+    "Take what has arrived within `batch_window_s` (up to `max_batch`), run the tail once on it, and answer each."
     loop = asyncio.get_running_loop()
     while True:
         items = [await self._queue.get()]
@@ -316,9 +396,103 @@ async def _batch_loop(self: EdgeServer):
         for (z, fut, t_in), c in zip(items, classes):
             if not fut.done(): fut.set_result((int(c), tail_ms, 1e3 * (t0 - t_in), len(items)))
 
+# %% ../nbs/08_runtime.ipynb #91d1e7ac
 @patch
-def _run_tail(self: EdgeServer, batch: torch.Tensor) -> list[int]:
-    with torch.inference_mode(): return self.tail(batch).argmax(1).tolist()
+async def _serve(self: EdgeServer, conn: _Conn):
+    "The request loop of one admitted connection."
+    loop, reader = asyncio.get_running_loop(), conn.reader
+    while not self._closing:
+        try: first = await asyncio.wait_for(reader.read(1), self.idle_timeout)
+        except asyncio.TimeoutError: raise _Drop("dropped_idle", f"idle timeout: no request for {self.idle_timeout:g} s") from None
+        if not first: return                                        # the client closed between requests: a normal end
+        conn.started = True
+        deadline = loop.time() + self.deadline
+        n, rid = REQ.unpack(first + await self._read(reader, REQ.size - 1, deadline))
+        if n > self.max_frame:
+            msg = f"frame of {n} bytes exceeds the limit of {self.max_frame}"
+            self._refused(conn, msg)
+            await self._send(conn, dict(id=rid, ok=False, error=msg))
+            if self._release(conn) and self._waiting: self._dispatch()   # the slot is free; the reply still gets its chance
+            await _linger(reader, conn.writer, min(1.0, self.write_timeout)); return
+        frame = await self._read(reader, n, deadline)
+        conn.busy = True
+        self.stats["requests"] += 1; self.stats["bytes_received"] += REQ.size + n
+        try: z = await loop.run_in_executor(self._decode_pool, self._decode, frame)
+        except Exception as e:          # CodecError, or anything else a decoder raised: an error reply, never a silent close
+            msg = str(e) if isinstance(e, CodecError) else f"frame does not decode: {type(e).__name__}: {e}"
+            conn.busy = False; self._refused(conn, msg)
+            await self._send(conn, dict(id=rid, ok=False, error=msg)); continue
+        if self._closing: return
+        fut = loop.create_future()
+        await self._queue.put((z, fut, time.perf_counter()))
+        try: cls, tail_ms, queue_ms, batch = await fut
+        except Exception as e:
+            conn.busy = False; self.stats["errors"] += 1
+            await self._send(conn, dict(id=rid, ok=False, error=f"the tail failed: {type(e).__name__}: {e}")); continue
+        conn.busy, conn.served, conn.since = False, conn.served + 1, loop.time()   # answered: progress, before the reply leaves
+        self.stats["answered"] += 1
+        await self._send(conn, dict(id=rid, ok=True, **{"class": cls}, tail_ms=tail_ms, queue_ms=queue_ms, batch=batch,
+                                    request_bytes=REQ.size + n))
+
+# %% ../nbs/08_runtime.ipynb #5fd8f4a6
+@patch
+async def _handle(self: EdgeServer, reader, writer):
+    "One connection from accept to close: admission (`_admit`), then its requests (`_serve`)."
+    task = asyncio.current_task()
+    if self._closing: writer.transport.abort(); return
+    self._tasks.add(task)
+    conn = _Conn(reader, writer, task, asyncio.get_running_loop().time())
+    self.stats["connections"] += 1
+    try:
+        if await self._admit(conn):
+            _tune(writer, _rcvbuf(self.max_frame))
+            await self._serve(conn)
+    except _Drop as e: self._drop(conn, e.counter, str(e))
+    except OSError as e: self._drop(conn, "dropped_broken", f"connection error: {e}")     # ConnectionError, reset, ...
+    except asyncio.CancelledError: writer.transport.abort()   # evicted (counted by whoever evicted it), or the server stops
+    finally:
+        self._release(conn); self._tasks.discard(task)
+        if self._waiting and not self._closing: self._dispatch()
+        await _close(writer, self.write_timeout)
+
+# %% ../nbs/08_runtime.ipynb #2b554ee5
+@patch
+async def start(self: EdgeServer, host: str = "127.0.0.1", port: int = 0) -> int:
+    "Start listening; returns the port (an ephemeral one for port=0). A one-line `BottleFitError` if it cannot bind."
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise BottleFitError(f"cannot listen on {host}:{port}: a port is 0-65535 (0 picks a free one)")
+    self._fit_descriptors()
+    self._queue, self._tasks, self._closing = asyncio.Queue(self.max_queue), set(), False
+    self._conns, self._by_addr, self._waiting, self._nwaiting, self._tick, self._tick_s = {}, {}, {}, 0, None, _TICK_S
+    try: self._server = await asyncio.start_server(self._handle, host, port, limit=_READ_LIMIT, backlog=1024)
+    except socket.gaierror as e: raise BottleFitError(f"cannot listen on {host}:{port}: unknown host ({e.strerror})") from None
+    except OSError as e:
+        why = os.strerror(e.errno).lower() if e.errno else str(e)
+        if e.errno == errno.EADDRINUSE: why += " (another server holds it: choose another port)"
+        raise BottleFitError(f"cannot listen on {host}:{port}: {why}") from None
+    self._tail_pool = ThreadPoolExecutor(1, "bottlefit-tail")
+    self._decode_pool = ThreadPoolExecutor(self.decode_workers, "bottlefit-decode")
+    self._batcher = asyncio.create_task(self._batch_loop())
+    return self._server.sockets[0].getsockname()[1]
+
+# %% ../nbs/08_runtime.ipynb #c0874e4c
+@patch
+async def stop(self: EdgeServer):
+    "Stop listening and end this server's own tasks (connection handlers, batcher); other tasks on the loop go on."
+    if self._server is None: return
+    self._closing = True
+    if self._tick is not None: self._tick.cancel(); self._tick = None
+    self._server.close()
+    for c in list(self._conns.values()): c.writer.transport.abort()   # every read and write of a handler now ends
+    mine = [t for t in (*self._tasks, self._batcher) if t is not asyncio.current_task()]
+    for t in mine: t.cancel()       # (asyncio.wait_for before 3.12 can swallow a cancel: hence the abort and `_closing`)
+    if mine:
+        _, stuck = await asyncio.wait(mine, timeout=5)
+        if stuck: _log.warning("%d server tasks did not end within 5 s of stop()", len(stuck))
+    self._conns.clear(); self._by_addr.clear(); self._waiting.clear(); self._nwaiting = 0; self._tasks.clear()
+    await self._server.wait_closed()
+    for pool in (self._tail_pool, self._decode_pool): pool.shutdown(wait=False, cancel_futures=True)
+    self._server = None
 
 # %% ../nbs/08_runtime.ipynb #9d1c44d9
 class ServerThread:
@@ -375,7 +549,7 @@ def serve_until_signal(server: EdgeServer, host: str = "127.0.0.1", port: int = 
         report(f"stopped on {signal.Signals(got[0]).name if got else 'request'}; " + " ".join(f"{k}={v}" for k, v in stats.items()))
     return stats
 
-# %% ../nbs/08_runtime.ipynb #b87a9348
+# %% ../nbs/08_runtime.ipynb #fea51ea8
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
     buf = bytearray()
     while len(buf) < n:
@@ -386,20 +560,32 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 
 class DeviceClient:
     """Runs the head locally and the tail on an edge server reached over TCP. `head` returns the bottleneck (the PyTorch
-    encoder) or its BQ8 `Quantized` codes (an exported head, `deploy.OnnxHead`): both reach the wire through `encode`."""
+    encoder) or its BQ8 `Quantized` codes (an exported head, `deploy.OnnxHead`): both reach the wire through `encode`.
+    A server with no slot for it in time says busy: `request` then raises `ServerBusy`, after `retries` retries."""
     def __init__(self, head: torch.nn.Module, server: tuple[str, int], codec: str = "bq8", link=None,
-                 symbol_model: SymbolModel | None = None, timeout_s: float = 60.0, seed: int = 0, chunk: int = 256):
+                 symbol_model: SymbolModel | None = None, timeout_s: float = 60.0, seed: int = 0, chunk: int = 256,
+                 retries: int = 0):
         self.head, self.codec, self.link, self.sm, self.chunk = head.eval(), codec, link, symbol_model, chunk
-        self.sock = socket.create_connection(server, timeout=timeout_s)
+        self.server, self.timeout, self.retries = tuple(server), timeout_s, retries
+        self.rng, self.next_id, self._jitter = np.random.default_rng(seed), 0, random.Random(seed)
+        self.sock = None
+        self._connect()
+    def _connect(self):
+        self.sock = socket.create_connection(self.server, timeout=self.timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.rng, self.next_id = np.random.default_rng(seed), 0
-    def close(self): self.sock.close()
+    def close(self):
+        if self.sock is not None: self.sock.close(); self.sock = None
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
-    def request(self, frame: bytes, shaped_s: float = 0.0) -> dict:
-        "Send one frame (paced over `shaped_s` seconds) and return the server's reply."
-        self.next_id += 1
-        msg = REQ.pack(len(frame), self.next_id) + frame
+
+# %% ../nbs/08_runtime.ipynb #619c221a
+@patch
+def _exchange(self: DeviceClient, frame: bytes, shaped_s: float) -> dict:
+    "One request (a new connection if the last one was closed), paced over `shaped_s` seconds, and its reply."
+    if self.sock is None: self._connect()
+    self.next_id += 1
+    msg = REQ.pack(len(frame), self.next_id) + frame
+    try:
         if shaped_s <= 0: self.sock.sendall(msg)
         else:
             parts = [msg[i:i + self.chunk] for i in range(0, len(msg), self.chunk)]
@@ -408,25 +594,45 @@ class DeviceClient:
                 wait = t0 + shaped_s * (k + 1) / len(parts) - time.perf_counter()
                 if wait > 0: time.sleep(wait)
                 self.sock.sendall(p)
-        (n,) = LEN.unpack(_recv_exact(self.sock, LEN.size))
-        if n > 1 << 16: raise ProtocolError(f"reply of {n} bytes is implausibly long")
-        reply = json.loads(_recv_exact(self.sock, n))
-        if reply.get("id") != self.next_id: raise ProtocolError(f"reply for request {reply.get('id')}, expected {self.next_id}")
-        return reply
-    @torch.no_grad()
-    def infer(self, x: torch.Tensor) -> dict:
-        "Classify one normalised image (3 x H x W) split between here and the server."
-        t0 = time.perf_counter()
-        z = self.head(x.unsqueeze(0))
-        frame = encode((dequantize(z) if isinstance(z, Quantized) else z)[0], self.codec, self.sm)   # codes: re-quantized to themselves
-        t1 = time.perf_counter()
-        shaped = float(self.rng.choice(self.link.transfer_time(len(frame) + REQ.size))) if self.link is not None else 0.0
-        reply = self.request(frame, shaped)
-        t2 = time.perf_counter()
-        if not reply["ok"]: raise ProtocolError(f"server refused the request: {reply['error']}")
-        server_ms = reply["tail_ms"] + reply["queue_ms"]
-        return dict(pred=reply["class"], d_head=t1 - t0, d_net=(t2 - t1) - server_ms / 1e3, d_tail=reply["tail_ms"] / 1e3,
-                    e2e=t2 - t0, bytes=reply["request_bytes"], modelled_net=shaped, batch=reply["batch"])
+    except (BrokenPipeError, ConnectionResetError): pass      # a server that said busy has closed: its reply tells
+    (n,) = LEN.unpack(_recv_exact(self.sock, LEN.size))
+    if n > 1 << 16: raise ProtocolError(f"reply of {n} bytes is implausibly long")
+    reply = json.loads(_recv_exact(self.sock, n))
+    if reply.get("busy"):                                      # and the server closed this connection
+        self.close()
+        raise ServerBusy(f"edge server {self.server[0]}:{self.server[1]}: {reply.get('error', 'server busy')}",
+                         float(reply.get("retry_after_s", _RETRY_AFTER_S)))
+    if reply.get("id") != self.next_id: raise ProtocolError(f"reply for request {reply.get('id')}, expected {self.next_id}")
+    return reply
+
+# %% ../nbs/08_runtime.ipynb #f246bd98
+@patch
+def request(self: DeviceClient, frame: bytes, shaped_s: float = 0.0) -> dict:
+    """Send one frame (paced over `shaped_s` seconds) and return the server's reply. Told busy, wait the server's
+    `retry_after_s`, doubled at each retry (at most a minute) with up to 50 % jitter, and retry up to `retries` times."""
+    for attempt in range(self.retries + 1):
+        try: return self._exchange(frame, shaped_s)
+        except ServerBusy as e:
+            if attempt == self.retries:
+                if not self.retries: raise
+                raise ServerBusy(f"{e} (still busy after {self.retries} retries)", e.retry_after_s) from None
+            time.sleep(min(60.0, e.retry_after_s * 2 ** attempt) * self._jitter.uniform(1.0, 1.5))
+
+# %% ../nbs/08_runtime.ipynb #23a1a967
+@patch
+def infer(self: DeviceClient, x: torch.Tensor) -> dict:
+    "Classify one normalised image (3 x H x W) split between here and the server."
+    t0 = time.perf_counter()
+    with torch.no_grad(): z = self.head(x.unsqueeze(0))
+    frame = encode((dequantize(z) if isinstance(z, Quantized) else z)[0], self.codec, self.sm)   # codes: re-quantized to themselves
+    t1 = time.perf_counter()
+    shaped = float(self.rng.choice(self.link.transfer_time(len(frame) + REQ.size))) if self.link is not None else 0.0
+    reply = self.request(frame, shaped)
+    t2 = time.perf_counter()
+    if not reply["ok"]: raise ProtocolError(f"server refused the request: {reply['error']}")
+    server_ms = reply["tail_ms"] + reply["queue_ms"]
+    return dict(pred=reply["class"], d_head=t1 - t0, d_net=(t2 - t1) - server_ms / 1e3, d_tail=reply["tail_ms"] / 1e3,
+                e2e=t2 - t0, bytes=reply["request_bytes"], modelled_net=shaped, batch=reply["batch"])
 
 # %% ../nbs/08_runtime.ipynb #bd668262
 def runtime_benchmark(model, images: torch.Tensor, links: dict, codec: str = "bq8", clients=(1, 4, 16),
