@@ -343,7 +343,7 @@ def cmd_client(a) -> int:
     if a.limit: step = max(len(items) // a.limit, 1); items = items[::step][:a.limit]
     if not items: raise BottleFitError(f"no images under {root}")
     rows = []
-    try: client = DeviceClient(head, (host, int(port)), a.codec, link)
+    try: client = DeviceClient(head, (host, int(port)), a.codec, link, retries=a.retries)
     except OSError as e:
         raise BottleFitError(f"cannot reach the edge server at {a.server} ({e.strerror or e}); start `bottlefit serve` there or fix --server") from None
     with client as c:
@@ -430,6 +430,8 @@ def _runtime_commands(sub):
     add(cl, "--limit", help="only N images, spread over the folder")
     cl.add_argument("--codec", default="bq8", choices=WIRE_CODECS, help="fp32, fp16, bq8, bq8-zlib or bq8-lzma")
     add(cl, "--link", default=None, help="shape the upload: wifi[:level], lte[:CQI], lora[:kHz] or a rate like 2mbps")
+    cl.add_argument("--retries", type=int_in(0), default=2,
+                    help="when the server says busy, retry up to N times, waiting longer each time (default 2)")
     _io(cl)
     cl.set_defaults(func=cmd_client)
     br = sub.add_parser("bench-runtime", help="client vs server on loopback: measured vs modelled delay, throughput",

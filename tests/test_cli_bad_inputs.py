@@ -151,6 +151,7 @@ CASES = [
     ("client --checkpoint {run} --server 127.0.0.1:{closed} --images {tmp}/missing", "not a folder"),
     ("client --checkpoint {run} --server 127.0.0.1:{closed} --images {tmp}/imgs --codec nope", "invalid choice"),
     ("client --checkpoint {run} --server 127.0.0.1:{closed} --images {tmp}/imgs --limit 0", "--limit"),
+    ("client --checkpoint {run} --server 127.0.0.1:{closed} --images {tmp}/imgs --retries -1", "--retries"),
     ("client --checkpoint {run} --server 127.0.0.1:{busy} --images {tmp}/huge", "megapixels"),
     ("client --server 127.0.0.1:{closed} --images {tmp}/imgs", "give --checkpoint"),
     ("client --head {tmp}/binary.json --server 127.0.0.1:{closed} --images {tmp}/imgs", "not a loadable ONNX model"),
