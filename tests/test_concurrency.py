@@ -50,17 +50,7 @@ def one_line_error(fn, exc, *contains) -> str:
     return msg
 
 
-def bottlefit(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "bottlefit", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=timeout)
-
-
-def one_error_line(r, *contains):
-    "Exit 2 and a stderr of exactly one line, `error: ...`, saying each of `contains`."
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
-    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), (r.returncode, r.stderr[-3000:])
-    for c in contains: assert c in lines[0], (c, lines[0])
-    return lines[0]
+from cli_run import bottlefit, one_error_line  # noqa: E402  (the command line as a user types it)
 
 
 # ---------------------------------------------------------------------------------------------- the lock itself
