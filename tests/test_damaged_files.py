@@ -5,8 +5,6 @@ the real commands a user types, on copies of the committed cpu records or in scr
 """
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
