@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['METHODS', 'BOTTLEFIT', 'BASELINES', 'BACKBONES', 'PAPER_ARCHS', 'PAPER_SYSTEM_CHANNELS', 'NUM_CLASSES', 'PRESETS',
-           'Method', 'num_classes_of', 'Grid', 'Preset', 'get_preset', 'job_name', 'Job', 'study_grid', 'select_jobs']
+__all__ = ['METHODS', 'BOTTLEFIT', 'BASELINES', 'BACKBONES', 'PAPER_ARCHS', 'PAPER_SYSTEM_CHANNELS', 'NUM_CLASSES',
+           'CPU_SEED_RUNS', 'PRESETS', 'Method', 'num_classes_of', 'Grid', 'Preset', 'get_preset', 'job_name', 'Job',
+           'study_grid', 'select_jobs']
 
 # %% ../nbs/17_presets.ipynb #32aac916
 @dataclass(frozen=True)
@@ -63,8 +64,7 @@ class Grid:
     sp2_channels: tuple = (3, 6, 12)
     ae_channels: tuple = (3, 6, 12)
     low_channels: tuple = ()            # narrower bottlenecks for HND, KD and BottleFit FT (FE): where HND breaks
-    seeds: tuple = ()                   # repeats of the C = 3 `seed_methods` with these seeds (0 is the first run)
-    seed_methods: tuple = ("hnd", "bottlefit-ft-fe")
+    seed_runs: tuple = ()               # repeats: (C, methods, seeds) on SP1 of each backbone (seed 0 is the first run)
     train_local: bool = True            # train `local_arch` (False where it is not usable at the preset's size)
     codec_fit_images: int = 1000        # training images that fit the rANS symbol model
     codec_images: int = 1000            # validation images whose frames are coded (bytes per codec)
@@ -101,6 +101,9 @@ class Preset:
         return {k: v for k, v in asdict(self).items() if k != "grid"}
 
 # %% ../nbs/17_presets.ipynb #1e7619e8
+CPU_SEED_RUNS = ((3, ("hnd", "kd", "bottlefit-ft-fe"), (1, 2, 3, 4)), (12, ("hnd", "bottlefit-ft-fe"), (1, 2)),
+                 (1, ("hnd", "kd", "bottlefit-ft-fe"), (1, 2, 3, 4)))
+
 PRESETS = {p.name: p for p in (
     Preset("paper", "imagenet", 224, 10, 0, batch_size=32, eval_batch_size=128, teacher_weights="IMAGENET1K_V1", workers=8,
            description="ILSVRC-2012, 224 px, 10+10 epochs, torchvision-pretrained teachers (GPUs, torchrun)",
@@ -110,7 +113,7 @@ PRESETS = {p.name: p for p in (
            description="all of Imagenette at 64 px, a ResNet-18 teacher trained from scratch for 30 epochs (cosine, label "
                        "smoothing), students 5+5 epochs, baselines 10 (2 CPU cores, bfloat16 where native)",
            grid=Grid(("resnet18",), sp2_arch="resnet18", sp2_channels=(3, 12), ae_channels=(12,), low_channels=(1, 2),
-                     seeds=(1, 2), train_local=False, codec_fit_images=300, codec_images=300, cost_rounds=8, cost_steps=40)),
+                     seed_runs=CPU_SEED_RUNS, train_local=False, codec_fit_images=300, codec_images=300, cost_rounds=8, cost_steps=40)),
     Preset("smoke", "imagenette", 64, 1, 3, batch_size=16, eval_batch_size=64, train_images=480, val_images=200, teacher_lr=0.02,
            description="480/200 Imagenette images at 64 px, 1+1 epochs: the whole pipeline in minutes",
            grid=Grid(("resnet18",), sp2_arch="resnet18", sp2_channels=(3,), ae_channels=(12,),
@@ -168,8 +171,9 @@ def study_grid(preset: Preset) -> list[Job]:
         for m in BOTTLEFIT: add(m, a, "sp1", 3, "Table II")
         for c in sorted(g.table1_channels):
             for m in BASELINES: add(m, a, "sp1", c, "Table I")
-        for s in g.seeds:
-            for m in g.seed_methods: add(m, a, "sp1", 3, "seed spread", seed=s)
+        for c, methods, seeds in g.seed_runs:
+            for s in seeds:
+                for m in methods: add(m, a, "sp1", c, "seed spread", seed=s)
         for c in g.fig5_channels: add("bottlefit-ft-fe", a, "sp1", c, "Figs. 5-6")
         for c in g.low_channels:
             for m in ("hnd", "kd", "bottlefit-ft-fe"): add(m, a, "sp1", c, "narrow bottlenecks")
