@@ -5,7 +5,6 @@
 # %% ../nbs/11_figures.ipynb #237f2e9f
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import time

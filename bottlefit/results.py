@@ -5,14 +5,12 @@
 # %% ../nbs/16_results.ipynb #72c57a64
 from __future__ import annotations
 
-import json
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from .core import ConfigError, one_line, parse_json, project_root, read_json
+from .core import ConfigError, one_line, project_root, read_json
 from .presets import METHODS, PRESETS, get_preset, job_name, study_grid
 from .system import Timings, check_candidates
 

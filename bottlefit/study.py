@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import io
-import json
-import math
 import os
 import time
 from contextlib import ExitStack
@@ -17,11 +15,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .core import ConfigError, _code_state, atomic_write_json, hold_lock, one_line, project_root, provenance
+from .core import ConfigError, _code_state, atomic_write_json, hold_lock, project_root, provenance
 from .methods import build_run, load_teacher, preset_data, study_config, train_cost, train_run
 from .presets import PAPER_ARCHS, PAPER_SYSTEM_CHANNELS, Job, Preset, select_jobs, study_grid
-from .results import RECORD_VERSION, _what_to_do, default_results, load_records, read_record, record_problem
-from .train import TrainConfig
+from .results import RECORD_VERSION, _what_to_do, default_results, read_record, record_problem
 
 # %% auto #0
 __all__ = ['STUDY_LOCK', 'raw_image', 'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_runs',
