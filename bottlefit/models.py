@@ -23,8 +23,8 @@ from .core import ConfigError, check_size
 # %% auto #0
 __all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'CARD_CHANNELS', 'last_linear', 'load_state_dict_file', 'teacher', 'Staged',
            'teacher_stages', 'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder', 'BottleneckModel',
-           'check_input_size', 'bottleneck_model', 'split', 'ModelCard', 'count_params', 'count_macs', 'model_card',
-           'teacher_card', 'card_table', 'card_table_path', 'write_card_table']
+           'check_input_size', 'bottleneck_model', 'split', 'ModelCard', 'count_params', 'count_layers', 'count_macs',
+           'model_card', 'teacher_card', 'card_table', 'card_table_path', 'write_card_table']
 
 # %% ../nbs/02_models.ipynb #6fb1b611
 _TEACHERS = {
@@ -257,6 +257,10 @@ class ModelCard:
     def to_dict(self) -> dict: return asdict(self)
 
 def count_params(m: nn.Module) -> int: return sum(p.numel() for p in m.parameters())
+
+def count_layers(m: nn.Module) -> int:
+    "Convolution and linear layers of `m`: what a device's per-layer cost counts (`23_devices`)."
+    return sum(isinstance(x, (nn.Conv2d, nn.Linear)) for x in m.modules())
 
 def count_macs(m: nn.Module, x: torch.Tensor) -> tuple[int, torch.Tensor]:
     "Multiply-accumulates of `m(x)` (convolutions and linear layers) and the output."

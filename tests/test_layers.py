@@ -44,12 +44,13 @@ PRESENTATION = ("tables", "plots", "claims", "figures")      # in this order: ea
 # Every module on one floor; an import may only go down. New modules must be given a floor here.
 LAYERS = {
     "core": 0,
-    "presets": 1, "system": 1, "data": 1, "models": 1, "losses": 1,           # vocabulary, cost model, data, networks
-    "results": 2, "codec": 2, "train": 2, "options": 2,                       # records; the wire; the trainer; argument types
-    "stats": 3, "measure": 3, "methods": 3,
-    "tables": 4, "runtime": 4, "deploy": 4, "study": 4, "explore": 4,
-    "plots": 5, "claims": 6, "figures": 7,                                    # presentation, each on the one before
-    "cli_system": 8, "cli": 9,                                                # the command line on top
+    "presets": 1, "devices": 1, "data": 1, "models": 1, "losses": 1,          # vocabulary, device models, data, networks
+    "system": 2, "codec": 2, "train": 2,                                      # the cost model; the wire; the trainer
+    "results": 3, "options": 3, "measure": 3, "methods": 3,                   # records; argument types; timing; methods
+    "stats": 4, "runtime": 4, "study": 4, "explore": 4,
+    "tables": 5, "deploy": 5,
+    "plots": 6, "claims": 7, "figures": 8,                                    # presentation, each on the one before
+    "cli_system": 9, "cli": 10,                                               # the command line on top
 }
 
 
