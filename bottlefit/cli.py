@@ -96,7 +96,7 @@ def cmd_cards(a) -> int:
     else:
         print(f"Bottleneck-injected models at {a.input_size}x{a.input_size} (bytes: 8-bit codes, payload only)\n")
         print(format_table([{**r, "bottleneck_shape": "x".join(map(str, r["bottleneck_shape"]))} for r in rows], CARD_COLS))
-        print(f"\nUnsplit teachers (local computing)\n")
+        print("\nUnsplit teachers (local computing)\n")
         print(format_table(local, ("arch", "params", "macs", "input_bytes_uint8")))
     return 0
 

@@ -197,6 +197,7 @@ def _read_records(path) -> list:
         raise BottleFitError(f"--records {p} holds {kind}, not a list of candidates (arch, split, channels, codec, top1, bytes){hint}")
     return recs
 
+# %% ../nbs/22_cli_system.ipynb #50ef4e77
 def _plan_link(a):
     "The one link `plan` prices: --link in any `_pick_link` form, or a kind with --level N (1 = worst)."
     if a.level is None: return _pick_link(a.link, a.data)
@@ -225,6 +226,7 @@ def _plan_candidates(a) -> tuple:
                                       f"(`python -m bottlefit study --preset PRESET --results {folder}`) or give a JSON file of candidates")
     return (candidates(recs), *_timings_of(folder, recs, a.timings), str(folder))
 
+# %% ../nbs/22_cli_system.ipynb #13d29caa
 PLAN_COLS = ("front", "method", "arch", "split", "C", "codec", "top1", "bytes", "delay_ms", "energy_mJ", "head")
 
 def cmd_plan(a) -> int:

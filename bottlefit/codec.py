@@ -14,7 +14,7 @@ from .core import ConfigError
 # %% auto #0
 __all__ = ['MAGIC', 'VERSION', 'MAX_DIM', 'MAX_ELEMENTS', 'MAX_RANS_ELEMENTS', 'MAX_SCALE', 'JPEG_QUALITIES', 'Quantized',
            'quantize', 'dequantize', 'fake_quantize', 'CodecError', 'header_size', 'SymbolModel', 'empirical_entropy',
-           'rans_encode', 'rans_decode', 'encode', 'decode', 'jpeg_size', 'codec_report']
+           'rans_encode', 'rans_decode', 'encode', 'frame_bytes', 'decode', 'jpeg_size', 'codec_report']
 
 # %% ../nbs/06_codec.ipynb #f49d722b
 @dataclass
@@ -122,12 +122,14 @@ class SymbolModel:
     @classmethod
     def from_dict(cls, d) -> "SymbolModel": return cls(d["freq"])
 
+# %% ../nbs/06_codec.ipynb #51289c13
 def empirical_entropy(codes) -> float:
     "Order-0 entropy (bits per symbol) of the codes' own histogram: the bound for coding independent symbols."
     c = np.bincount(np.asarray(codes, dtype=np.uint8).ravel(), minlength=256).astype(np.float64)
     p = c[c > 0] / c.sum()
     return float(-(p * np.log2(p)).sum())
 
+# %% ../nbs/06_codec.ipynb #5545c653
 _RANS_L = 1 << 23
 
 def rans_encode(symbols, model: SymbolModel) -> bytes:
@@ -195,8 +197,14 @@ def encode(x: torch.Tensor, codec: str = "bq8", model: SymbolModel | None = None
             head += struct.pack("<I", model.id)
             payload = rans_encode(np.frombuffer(codes, np.uint8), model)
     frame = head + struct.pack("<I", len(payload)) + payload
-    assert len(head) + 4 == hdr
+    if len(head) + 4 != hdr:        # header_size and this writer describe one format: a mismatch is a bug here, not the caller's
+        raise CodecError(f"internal error: encode wrote a {len(head) + 4}-byte {codec} header, but header_size says {hdr} bytes")
     return frame
+
+# %% ../nbs/06_codec.ipynb #6e92dc1d
+def frame_bytes(z: torch.Tensor, codec: str = "bq8", model: SymbolModel | None = None) -> int:
+    "Bytes of the frame `encode(z, codec, model)` writes for one sample `z` (no batch dimension): header plus payload."
+    return len(encode(z, codec, model))
 
 # %% ../nbs/06_codec.ipynb #9581b341
 def _bounded(decompress, data, n: int) -> bytes:

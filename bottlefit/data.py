@@ -6,10 +6,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import torch
@@ -63,6 +62,7 @@ def scan_image_folder(split_dir: str | Path) -> tuple[list[Path], list[int], lis
                         f"({', '.join(IMAGE_EXTS)}); remove them or restore their images.")
     return files, labels, classes
 
+# %% ../nbs/01_data.ipynb #fac71c6d
 MAX_PIXELS = 64_000_000     # 8K video is 33 MP; ImageNet's largest photos are far below this
 
 def load_rgb(path: str | Path) -> Image.Image:

@@ -22,7 +22,7 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantiz
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from torch import nn
 
-from .codec import Quantized, dequantize, encode, quantize
+from .codec import Quantized, dequantize, frame_bytes, quantize
 from .core import ConfigError, atomic_write_bytes, check_size, format_table, one_line
 from .models import BottleneckModel
 from .stats import paired_bootstrap
@@ -50,6 +50,7 @@ class _Outputs(nn.Module):
         super().__init__(); self.head = head
     def forward(self, x): q = self.head(x); return q.codes, q.scale, q.zero_point
 
+# %% ../nbs/13_deploy.ipynb #21172438
 def head_facts(model: BottleneckModel, input_size: int) -> dict:
     "What a head file records: the design, the input size, the bottleneck shape, fp32 weights (puts `model` in eval mode)."
     if not isinstance(model, BottleneckModel):
@@ -279,7 +280,7 @@ def int8_accuracy(model: BottleneckModel, int8_head, val_ds, batch_size: int = 1
         steps.append(((z["int8"] - z["fp32"]).abs().flatten(1) / q.scale[:, None]).mean(1))
         for h, zh in z.items():
             preds[h].append(model.tail(zh).argmax(1))
-            for codec in ("bq8", "bq8-zlib"): sizes[h, codec] += [len(encode(v, codec)) for v in zh]
+            for codec in ("bq8", "bq8-zlib"): sizes[h, codec] += [frame_bytes(v, codec) for v in zh]
         labels.append(torch.as_tensor(y))
     y, ref, got = torch.cat(labels), torch.cat(preds["fp32"]), torch.cat(preds["int8"])
     return dict(images=len(y), top1_fp32=(ref == y).float().mean().item(), top1_int8=(got == y).float().mean().item(),

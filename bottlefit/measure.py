@@ -5,7 +5,6 @@
 # %% ../nbs/15_measure.ipynb #79c89797
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Sequence
@@ -46,12 +45,12 @@ def time_teacher(arch: str, input_size: int = 224, repeats: int = 5, num_classes
 
 def time_design(arch: str, split: str, channels: int, input_size: int = 224, repeats: int = 5, num_classes: int = 1000) -> dict:
     "Head and tail samples, MACs, bottleneck elements and fixed-codec frame sizes of one design."
-    from bottlefit.codec import encode
+    from bottlefit.codec import frame_bytes
     from bottlefit.models import bottleneck_model, count_macs, teacher
     x = torch.zeros(1, 3, input_size, input_size)
     m = bottleneck_model(arch, split, channels, input_size=input_size, teacher_model=teacher(arch, num_classes=num_classes)).eval()
     head, tail, z = time_split(m, x, repeats)
-    frames = {c: len(encode(z[0], c)) for c in FIXED_CODECS}
+    frames = {c: frame_bytes(z[0], c) for c in FIXED_CODECS}
     return dict(arch=arch, split=split, channels=channels, input_size=input_size, elements=int(z[0].numel()), bq8_bytes=frames["bq8"],
                 frames=frames, head_s=head.tolist(), tail_s=tail.tolist(), head_macs=int(count_macs(m.encoder, x)[0]),
                 tail_macs=int(count_macs(m.tail, z)[0]))

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -14,7 +14,7 @@ from torch.utils.data import Dataset, Subset
 
 from .core import ConfigError, one_line
 from .data import IMAGENETTE_IMAGENET_INDEX, make_dataset
-from .models import BottleneckModel, bottleneck_model, last_linear, load_state_dict_file, teacher as make_teacher
+from .models import bottleneck_model, last_linear, teacher as make_teacher
 from .presets import BOTTLEFIT, METHODS, Preset
 from .train import Stage, TrainConfig, evaluate, fit
 
@@ -221,7 +221,7 @@ def train_cost(arch: str, split: str, channels: int, preset: Preset, methods: tu
 # %% ../nbs/05_methods.ipynb #007693d9
 def run_candidates(runs: str | Path, timings, root=None) -> list[dict]:
     "Planner candidates (`system.plan`) from the finished run folders under `runs`: top-1 without BQ (fp32, fp16) and with it (bq8), frame sizes from the codec."
-    from bottlefit.codec import encode, fake_quantize
+    from bottlefit.codec import fake_quantize, frame_bytes
     from bottlefit.core import FIXED_CODECS
     from bottlefit.presets import get_preset
     out = []
@@ -234,6 +234,6 @@ def run_candidates(runs: str | Path, timings, root=None) -> list[dict]:
         with torch.no_grad(): z = model.eval().encoder(val[0][0].unsqueeze(0))
         top1 = {bq: evaluate(model, val, p.eval_batch_size, bottleneck_fn=fake_quantize if bq else None)["top1"] for bq in (False, True)}
         out += [dict(name=f.parent.name, method=run["method"], arch=run["arch"], split=run["split"], channels=run["channels"], codec=codec,
-                     top1=top1[codec == "bq8"], bytes=len(encode(z[0], codec)), input_size=run["input_size"]) for codec in FIXED_CODECS]
+                     top1=top1[codec == "bq8"], bytes=frame_bytes(z[0], codec), input_size=run["input_size"]) for codec in FIXED_CODECS]
     if not out: raise ConfigError(f"no finished bottleneck runs (*/model.pt) under {runs}")
     return out

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from .codec import CodecError, Quantized, SymbolModel, decode, dequantize, encode
+from .codec import CodecError, Quantized, SymbolModel, decode, dequantize, encode, frame_bytes
 from .core import BottleFitError, ConfigError
 from fastcore.basics import patch
 
@@ -32,7 +32,7 @@ except ImportError: resource = None
 
 # %% auto #0
 __all__ = ['REQ', 'LEN', 'MAX_FRAME', 'ProtocolError', 'ServerBusy', 'frame_limit', 'EdgeServer', 'ServerThread',
-           'serve_until_signal', 'DeviceClient', 'runtime_benchmark']
+           'serve_until_signal', 'DeviceClient', 'modelled_delay', 'runtime_benchmark']
 
 # %% ../nbs/08_runtime.ipynb #f81f1616
 REQ = struct.Struct("!II")      # payload length, request id
@@ -634,6 +634,24 @@ def infer(self: DeviceClient, x: torch.Tensor) -> dict:
     return dict(pred=reply["class"], d_head=t1 - t0, d_net=(t2 - t1) - server_ms / 1e3, d_tail=reply["tail_ms"] / 1e3,
                 e2e=t2 - t0, bytes=reply["request_bytes"], modelled_net=shaped, batch=reply["batch"])
 
+# %% ../nbs/08_runtime.ipynb #6bf5aab3
+def modelled_delay(head_s: float, tail_s: float, request_bytes: int, link=None) -> dict:
+    """The system model's delay (ms) of one split inference run here: head and tail times (s) measured here, `request_bytes`
+    over `link` (None: unshaped loopback). Mean and median of D, and the mean of its network part."""
+    from bottlefit.system import Scenario, Workload, constant_link, evaluate_scenario, here_processor
+    here = here_processor()
+    if link is None: link = constant_link(math.inf, name="loopback (no shaping)")        # transfer time 0
+    sc = Scenario("split run here", Workload("head", head_s), request_bytes, Workload("tail", tail_s))
+    r = evaluate_scenario(sc, here, link, here, resamples=0)
+    return dict(modelled_ms=1e3 * r["delay"]["mean"], modelled_p50_ms=1e3 * r["delay"]["p50"], modelled_net_ms=1e3 * r["d_net"]["mean"])
+
+# %% ../nbs/08_runtime.ipynb #a772b41d
+def _send_all(client: DeviceClient, frames: list, n: int, first: int = 0):
+    "Send `n` of `frames` through `client`, round-robin from index `first`; a `ProtocolError` if the server refuses one."
+    for j in range(n):
+        reply = client.request(frames[(first + j) % len(frames)])
+        if not reply["ok"]: raise ProtocolError(f"the server refused a benchmark frame: {reply['error']}")
+
 # %% ../nbs/08_runtime.ipynb #bd668262
 def runtime_benchmark(model, images: torch.Tensor, links: dict, codec: str = "bq8", clients=(1, 4, 16),
                       requests_per_client: int = 16, max_batch: int = 16, progress: bool = True) -> dict:
@@ -644,7 +662,7 @@ def runtime_benchmark(model, images: torch.Tensor, links: dict, codec: str = "bq
     model = model.eval()
     head, tail, z = time_split(model, images[:1], 5)
     head_s, tail_s = float(np.mean(head)), float(np.mean(tail))
-    frame_bytes = len(encode(z[0], codec)) + REQ.size
+    request_bytes = frame_bytes(z[0], codec) + REQ.size
     server = EdgeServer(model.tail, z.shape[1:], max_batch=max_batch)
     rows, tput = [], []
     with ServerThread(server) as st:
@@ -652,21 +670,19 @@ def runtime_benchmark(model, images: torch.Tensor, links: dict, codec: str = "bq
             with DeviceClient(model.encoder, ("127.0.0.1", st.port), codec, link) as c:
                 c.infer(images[0])                                     # warm-up: connection, first tail call
                 res = [c.infer(x) for x in images]
-            net_model = link.transfer_time(frame_bytes) if link is not None else np.zeros(1)
+            modelled = modelled_delay(head_s, tail_s, request_bytes, link)
             e2e = np.array([r["e2e"] for r in res])
             rows.append(dict(link=name, images=len(res), measured_ms=float(1e3 * e2e.mean()), measured_p95_ms=float(1e3 * np.percentile(e2e, 95)),
-                             modelled_ms=1e3 * (head_s + float(np.mean(net_model)) + tail_s),
-                             modelled_p50_ms=1e3 * (head_s + float(np.median(net_model)) + tail_s),
+                             modelled_ms=modelled["modelled_ms"], modelled_p50_ms=modelled["modelled_p50_ms"],
                              measured_p50_ms=float(1e3 * np.median(e2e)),
-                             measured_net_ms=float(1e3 * np.mean([r["d_net"] for r in res])), modelled_net_ms=1e3 * float(np.mean(net_model))))
+                             measured_net_ms=float(1e3 * np.mean([r["d_net"] for r in res])), modelled_net_ms=modelled["modelled_net_ms"]))
         with torch.no_grad(): frames = [encode(v, codec) for v in model.encoder(images)]
         def worker(k):
-            with DeviceClient(model.encoder, ("127.0.0.1", st.port), codec) as c:
-                for j in range(requests_per_client): assert c.request(frames[(k + j) % len(frames)])["ok"]
+            with DeviceClient(model.encoder, ("127.0.0.1", st.port), codec) as c: _send_all(c, frames, requests_per_client, k)
         for n in tqdm(clients, desc="clients", disable=not progress):
             b0 = server.stats["batches"]; t0 = time.perf_counter()
             with ThreadPoolExecutor(n) as ex: list(ex.map(worker, range(n)))
             secs = time.perf_counter() - t0
             tput.append(dict(clients=n, requests=n * requests_per_client, images_per_s=n * requests_per_client / secs,
                              mean_batch=n * requests_per_client / max(server.stats["batches"] - b0, 1)))
-    return dict(codec=codec, frame_bytes=frame_bytes, head_ms=1e3 * head_s, tail_ms=1e3 * tail_s, delay=rows, throughput=tput)
+    return dict(codec=codec, frame_bytes=request_bytes, head_ms=1e3 * head_s, tail_ms=1e3 * tail_s, delay=rows, throughput=tput)

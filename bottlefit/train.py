@@ -13,7 +13,7 @@ import os
 import time
 import warnings
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -26,7 +26,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 from tqdm.auto import tqdm
 
-from .core import (BottleFitError, ConfigError, atomic_path, atomic_write_bytes, atomic_write_json, hold_lock,
+from .core import (BottleFitError, ConfigError, atomic_write_bytes, atomic_write_json, hold_lock,
                             one_line, parse_json, remove_atomic_leftovers)
 from .losses import ce_loss, distill_pairs, feature_distillation_loss, kd_loss
 from .models import BottleneckModel, Staged
@@ -422,6 +422,7 @@ class TrainConfig:
         "The settings that change what a run computes (beyond rounding): part of its run description, so a resume checks them."
         return {k: getattr(self, k) for k in ("cpu_bf16", "augment_cycle") if getattr(self, k)}
 
+# %% ../nbs/04_train.ipynb #4daf8238
 def cpu_bf16_supported() -> bool:
     "Whether this CPU runs bfloat16 natively (AVX512-BF16 or AMX), which bfloat16 autocast needs to be fast."
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -434,6 +435,7 @@ def autocast_on(cfg: TrainConfig, device: torch.device) -> bool:
         raise ConfigError("cpu_bf16 asked for, but this CPU has no native bfloat16 (AVX512-BF16 or AMX): train in float32 (drop --bf16)")
     return cfg.cpu_bf16 and device.type == "cpu"
 
+# %% ../nbs/04_train.ipynb #3f4d12bb
 def init_distributed() -> tuple[int, int, int]:
     "(rank, world, local_rank); starts the process group from torchrun's environment when needed."
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -449,6 +451,23 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
         torch.cuda.set_device(local_rank)
         return torch.device("cuda", local_rank)
     return torch.device(name)
+
+# %% ../nbs/04_train.ipynb #31986327
+def _global_mean(v: torch.Tensor, world: int) -> float:
+    if world > 1:
+        v = v.clone(); dist.all_reduce(v); v = v / world
+    return float(v)
+
+def _staged_teacher(teacher: nn.Module, arch: str | None) -> Staged:
+    from bottlefit.models import teacher_stages
+    if arch is None: raise ConfigError("a teacher needs the backbone name (arch=...) to be split into stages")
+    return teacher_stages(arch, teacher)
+
+def _save(folder, rank, model, opt, sched, stage, epoch, step, history, partial=None, done=False):
+    if rank != 0: return
+    folder.save(dict(format=1, stage=stage, epoch=epoch, step=step, done=done, model=_plain_state(model),
+                     optimizer=opt.state_dict(), scheduler=sched.state_dict(), rng=torch.get_rng_state(),
+                     history=history, partial=list(partial) if partial else [0.0, 0.0, 0.0]))
 
 # %% ../nbs/04_train.ipynb #fff21ab6
 class TeacherCache:
@@ -472,6 +491,7 @@ class TeacherCache:
             self.store[k] = {n: t[j] for n, t in cpu.items()} if isinstance(cpu, dict) else cpu[j]
         self.bytes += size
 
+# %% ../nbs/04_train.ipynb #8f3f92f1
 class _Compiled:
     "`torch.compile` of a module that falls back to eager, with one warning, if compiling fails (no working compiler)."
     def __init__(self, module: nn.Module): self.eager, self.fn, self.ok = module, torch.compile(module), None
@@ -486,6 +506,7 @@ class _Compiled:
         self.ok = True
         return out
 
+# %% ../nbs/04_train.ipynb #ebdc3c9b
 class StageStep:
     "One training step of `stage` as `fit` runs it: teacher targets first (or cached), student loss, backward, step."
     def __init__(self, model: nn.Module, stage: Stage, teacher: Staged | None, arch: str | None, cfg: TrainConfig,
@@ -531,28 +552,69 @@ def prepare_teacher(teacher: nn.Module, arch: str | None, cfg: TrainConfig, devi
 class Interrupted(BottleFitError):
     "Raised by `fit` when `stop_after_steps` is reached (a simulated kill, for tests)."
 
+def _open_run(out: str | Path, run: dict, stages: Sequence[Stage], cfg: TrainConfig, rank: int, world: int) -> RunFolder:
+    "The run folder of this run, checked and created by process 0; the other processes wait until it is."
+    folder = RunFolder(out, {**run, "stages": [s.to_dict() for s in stages], "batch_size": cfg.batch_size, "seed": cfg.seed,
+                             **cfg.run_fields()}, check=rank == 0)
+    if rank == 0 and not folder.run_file.is_file(): folder.create()
+    if world > 1: dist.barrier()        # the others start once process 0 has checked and created the folder
+    return folder
+
+# %% ../nbs/04_train.ipynb #17976305
+def _place(model: nn.Module, device: torch.device, cfg: TrainConfig, world: int):
+    "Move `model` to `device` in the run's dtype and memory layout; with several processes, its BatchNorms synchronised."
+    model.to(device, getattr(torch, cfg.dtype))
+    model.to(memory_format=cfg.layout)
+    if world > 1: sync_batchnorm(model, device)
+
+def _resume(folder: RunFolder, model: nn.Module, state: dict, rank: int) -> bool:
+    "Load checkpoint `state` into `model` and rewrite the logs from it; True if the run had finished (its final weights written)."
+    folder.restore(model, state)
+    if rank == 0: folder.write_logs(state["history"])     # a kill after the checkpoint may have cost the last log line
+    if not state["done"]: return False
+    if rank == 0:
+        if not folder.final.is_file(): folder.save_final(model, state["history"])
+        print(f"{folder.path}: run already finished; nothing to do")
+    return True
+
+# %% ../nbs/04_train.ipynb #88824eb3
+def _train_epoch(step: StageStep, loader, sampler: EpochBatches, cfg: TrainConfig, sums: list, budget: list, desc: str,
+                 rank: int, world: int, checkpoint: Callable) -> int:
+    """Train epoch `sampler.epoch` from batch `sampler.start`, adding to `sums` (loss sum, steps, images); `checkpoint(steps done)`
+    every `cfg.checkpoint_every` steps; `Interrupted` once `budget[0]` steps are spent. Returns the images seen."""
+    keys = iter(sampler) if step.cache is not None else None     # the batches the loader draws, in order
+    cyc = cfg.augment_cycle or 1
+    t0, seen = time.perf_counter(), 0
+    bar = tqdm(loader, total=len(sampler), desc=desc, leave=False, disable=not cfg.progress or rank != 0, unit="batch")
+    for i, (x, y) in enumerate(bar, sampler.start):
+        torch.manual_seed(mix_seed(cfg.seed, sampler.epoch, i, 1))
+        val = _global_mean(step(x, y, [(e % cyc, k) for e, k in next(keys)] if keys else None), world)
+        sums[0] += val; sums[1] += 1; sums[2] += len(x) * world; seen += len(x) * world
+        bar.set_postfix(loss=f"{val:.4g}", img_s=f"{seen / (time.perf_counter() - t0):.0f}")
+        done_steps = i + 1
+        if cfg.checkpoint_every and done_steps % cfg.checkpoint_every == 0 and done_steps < sampler.steps: checkpoint(done_steps)
+        if budget[0] is not None:
+            budget[0] -= 1
+            if budget[0] <= 0: raise Interrupted(f"stopped after {cfg.stop_after_steps} steps (stop_after_steps)")
+    return seen
+
+# %% ../nbs/04_train.ipynb #4a58c8ca
+def _epoch_row(stage: Stage, ep: int, g_epoch: int, lr: float, sums: list, metrics: dict, seen: int, secs: float) -> dict:
+    "The history line of epoch `ep` of `stage` (`g_epoch` of the run): learning rate, mean training loss, validation top-1/5, speed."
+    return dict(stage=stage.name, stage_epoch=ep + 1, epoch=g_epoch + 1, objective=stage.objective, lr=lr,
+                train_loss=sums[0] / max(sums[1], 1), train_steps=int(sums[1]), val_top1=metrics["top1"], val_top5=metrics["top5"],
+                images_per_s=round(seen / secs, 1) if secs > 0 else None, seconds=round(secs, 2))
+
+# %% ../nbs/04_train.ipynb #3ee25a0a
 def _fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Dataset, out: str | Path, run: dict,
          teacher: nn.Module | None, arch: str | None, cfg: TrainConfig, rank: int, world: int, local_rank: int) -> list[dict]:
     "`fit`'s work, while process 0 holds the run folder's lock."
     device = pick_device(cfg.device, local_rank)
     arch = arch or getattr(model, "arch", None)
-    folder = RunFolder(out, {**run, "stages": [s.to_dict() for s in stages], "batch_size": cfg.batch_size, "seed": cfg.seed,
-                             **cfg.run_fields()}, check=rank == 0)
-    if rank == 0 and not folder.run_file.is_file(): folder.create()
-    if world > 1: dist.barrier()        # the others start once process 0 has checked and created the folder
+    folder = _open_run(out, run, stages, cfg, rank, world)
     state = folder.load(device)
-    dtype = getattr(torch, cfg.dtype)
-    model.to(device, dtype)
-    model.to(memory_format=cfg.layout)
-    if world > 1: sync_batchnorm(model, device)
-    if state is not None:
-        folder.restore(model, state)
-        if rank == 0: folder.write_logs(state["history"])     # a kill after the checkpoint may have cost the last log line
-        if state["done"]:
-            if rank == 0:
-                if not folder.final.is_file(): folder.save_final(model, state["history"])
-                print(f"{folder.path}: run already finished; nothing to do")
-            return state["history"]
+    _place(model, device, cfg, world)
+    if state is not None and _resume(folder, model, state, rank): return state["history"]
     t_fast = prepare_teacher(teacher, arch, cfg, device) if teacher is not None else None
     history = list(state["history"]) if state else []
     s0, e0, step0 = (state["stage"], state["epoch"], state["step"]) if state else (0, 0, 0)
@@ -572,32 +634,15 @@ def _fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: D
             start = step0 if (si == s0 and ep == e0) else 0
             set_train_mode(model, stage.train)
             sampler.epoch, sampler.start = g_epoch, start
-            keys = iter(sampler) if train_step.cache is not None else None     # the batches the loader draws, in order
-            cyc = cfg.augment_cycle or 1
             sums = list(state["partial"]) if start > 0 else [0.0, 0.0, 0.0]   # loss sum, steps, images
-            t0, seen = time.perf_counter(), 0
-            bar = tqdm(loader, total=len(sampler), desc=f"{stage.name} {ep + 1}/{stage.epochs}", leave=False,
-                       disable=not cfg.progress or rank != 0, unit="batch")
-            for step, (x, y) in enumerate(bar, start):
-                torch.manual_seed(mix_seed(cfg.seed, g_epoch, step, 1))
-                val = _global_mean(train_step(x, y, [(e % cyc, i) for e, i in next(keys)] if keys else None), world)
-                sums[0] += val; sums[1] += 1; sums[2] += len(x) * world; seen += len(x) * world
-                bar.set_postfix(loss=f"{val:.4g}", img_s=f"{seen / (time.perf_counter() - t0):.0f}")
-                done_steps = step + 1
-                if cfg.checkpoint_every and done_steps % cfg.checkpoint_every == 0 and done_steps < sampler.steps:
-                    _save(folder, rank, model, opt, sched, si, ep, done_steps, history, partial=sums)
-                if budget[0] is not None:
-                    budget[0] -= 1
-                    if budget[0] <= 0: raise Interrupted(f"stopped after {cfg.stop_after_steps} steps (stop_after_steps)")
+            t0 = time.perf_counter()
+            seen = _train_epoch(train_step, loader, sampler, cfg, sums, budget, f"{stage.name} {ep + 1}/{stage.epochs}", rank, world,
+                                checkpoint=lambda n: _save(folder, rank, model, opt, sched, si, ep, n, history, partial=sums))
             lr = opt.param_groups[0]["lr"]
             sched.step()
             secs = time.perf_counter() - t0
             metrics = evaluate(model, val_ds, cfg.eval_batch_size, cfg.workers, device, progress=cfg.progress, desc="validate")
-            history.append(dict(stage=stage.name, stage_epoch=ep + 1, epoch=g_epoch + 1, objective=stage.objective,
-                                lr=lr,
-                                train_loss=sums[0] / max(sums[1], 1), train_steps=int(sums[1]),
-                                val_top1=metrics["top1"], val_top5=metrics["top5"],
-                                images_per_s=round(seen / secs, 1) if secs > 0 else None, seconds=round(secs, 2)))
+            history.append(_epoch_row(stage, ep, g_epoch, lr, sums, metrics, seen, secs))
             stage_over = ep + 1 == stage.epochs
             _save(folder, rank, model, opt, sched, si + stage_over, 0 if stage_over else ep + 1, 0, history,
                   done=stage_over and si == len(stages) - 1)
@@ -619,20 +664,3 @@ def fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Da
     rank, world, local_rank = init_distributed()
     with run_lock(out) if rank == 0 else nullcontext():     # a second process training into `out` stops here
         return _fit(model, stages, train_ds, val_ds, out, run, teacher, arch, cfg, rank, world, local_rank)
-
-# %% ../nbs/04_train.ipynb #31986327
-def _global_mean(v: torch.Tensor, world: int) -> float:
-    if world > 1:
-        v = v.clone(); dist.all_reduce(v); v = v / world
-    return float(v)
-
-def _staged_teacher(teacher: nn.Module, arch: str | None) -> Staged:
-    from bottlefit.models import teacher_stages
-    if arch is None: raise ConfigError("a teacher needs the backbone name (arch=...) to be split into stages")
-    return teacher_stages(arch, teacher)
-
-def _save(folder, rank, model, opt, sched, stage, epoch, step, history, partial=None, done=False):
-    if rank != 0: return
-    folder.save(dict(format=1, stage=stage, epoch=epoch, step=step, done=done, model=_plain_state(model),
-                     optimizer=opt.state_dict(), scheduler=sched.state_dict(), rng=torch.get_rng_state(),
-                     history=history, partial=list(partial) if partial else [0.0, 0.0, 0.0]))
