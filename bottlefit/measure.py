@@ -38,22 +38,23 @@ def time_split(model, x: torch.Tensor, repeats: int = 5) -> tuple[np.ndarray, np
 
 # %% ../nbs/15_measure.ipynb #fe3dd013
 def time_teacher(arch: str, input_size: int = 224, repeats: int = 5, num_classes: int = 1000) -> dict:
-    "Samples and MACs of the whole `arch` (random weights: the time does not depend on them)."
-    from bottlefit.models import count_macs, teacher
+    "Samples, MACs and layer count of the whole `arch` (random weights: the time does not depend on them)."
+    from bottlefit.models import count_layers, count_macs, teacher
     m, x = teacher(arch, num_classes=num_classes).eval(), torch.zeros(1, 3, input_size, input_size)
-    return dict(arch=arch, input_size=input_size, here_s=time_module(m, x, repeats).tolist(), macs=int(count_macs(m, x)[0]))
+    return dict(arch=arch, input_size=input_size, here_s=time_module(m, x, repeats).tolist(), macs=int(count_macs(m, x)[0]),
+                layers=count_layers(m))
 
 def time_design(arch: str, split: str, channels: int, input_size: int = 224, repeats: int = 5, num_classes: int = 1000) -> dict:
-    "Head and tail samples, MACs, bottleneck elements and fixed-codec frame sizes of one design."
+    "Head and tail samples, MACs and layer counts, bottleneck elements and fixed-codec frame sizes of one design."
     from bottlefit.codec import frame_bytes
-    from bottlefit.models import bottleneck_model, count_macs, teacher
+    from bottlefit.models import bottleneck_model, count_layers, count_macs, teacher
     x = torch.zeros(1, 3, input_size, input_size)
     m = bottleneck_model(arch, split, channels, input_size=input_size, teacher_model=teacher(arch, num_classes=num_classes)).eval()
     head, tail, z = time_split(m, x, repeats)
     frames = {c: frame_bytes(z[0], c) for c in FIXED_CODECS}
     return dict(arch=arch, split=split, channels=channels, input_size=input_size, elements=int(z[0].numel()), bq8_bytes=frames["bq8"],
                 frames=frames, head_s=head.tolist(), tail_s=tail.tolist(), head_macs=int(count_macs(m.encoder, x)[0]),
-                tail_macs=int(count_macs(m.tail, z)[0]))
+                tail_macs=int(count_macs(m.tail, z)[0]), head_layers=count_layers(m.encoder), tail_layers=count_layers(m.tail))
 
 # %% ../nbs/15_measure.ipynb #151d4bdf
 def mean_jpeg_bytes(quality: int = 75, images: int = 100, input_size: int = 224, root=None) -> float:
@@ -73,15 +74,15 @@ def measure(teachers: Sequence[str] = (), designs: Sequence[tuple] = (), input_s
     from tqdm.auto import tqdm
     if not teachers and not designs: raise ConfigError("nothing to measure: give whole models and/or designs")
     paper = input_size == 224 and num_classes == 1000
-    out = {"paper_teachers" if paper else "teachers": {}, "paper_teacher_macs" if paper else "teacher_macs": {},
-           "paper_designs" if paper else "designs": [], "input_size": input_size, "repeats": repeats}
+    pre = "paper_" if paper else ""
+    out = {f"{pre}teachers": {}, f"{pre}teacher_macs": {}, f"{pre}teacher_layers": {}, f"{pre}designs": [],
+           "input_size": input_size, "repeats": repeats}
     todo = [("teacher", a) for a in teachers] + [("design", d) for d in designs]
     for kind, what in tqdm(todo, desc="measuring", unit="model", disable=not progress):
         if kind == "teacher":
             t = time_teacher(what, input_size, repeats, num_classes)
-            out["paper_teachers" if paper else "teachers"][what] = t["here_s"]
-            out["paper_teacher_macs" if paper else "teacher_macs"][what] = t["macs"]
-        else: out["paper_designs" if paper else "designs"].append(time_design(*what, input_size, repeats, num_classes))
+            out[f"{pre}teachers"][what], out[f"{pre}teacher_macs"][what], out[f"{pre}teacher_layers"][what] = t["here_s"], t["macs"], t["layers"]
+        else: out[f"{pre}designs"].append(time_design(*what, input_size, repeats, num_classes))
     return out
 
 # %% ../nbs/15_measure.ipynb #a9b8c7d6
