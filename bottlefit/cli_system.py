@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from .core import FIXED_CODECS, BottleFitError, format_table
+from .devices import FEATURES
 from .options import _io, _links, _parse_link, _pick_link, add, command_group, fraction, int_in, positive
 from .presets import BACKBONES
 from .system import DEVICES, EDGES
@@ -15,7 +16,7 @@ from .system import DEVICES, EDGES
 GROUPS = ("_latency_command", "_measure_command", "_plan_command")     # the command groups defined here, in their order
 
 # %% auto #0
-__all__ = ['GROUPS', 'LATENCY_COLS', 'PLAN_COLS', 'cmd_latency', 'cmd_measure', 'cmd_plan']
+__all__ = ['GROUPS', 'DEVICE_COLS', 'LATENCY_COLS', 'PLAN_COLS', 'BAND_KEYS', 'cmd_latency', 'cmd_measure', 'cmd_plan']
 
 # %% ../nbs/22_cli_system.ipynb #da004f38
 def _origin(path, timings: dict) -> str:
@@ -44,17 +45,51 @@ def _recorded_timings(results: str | None, files=()) -> tuple:
     return _timings_of(folder, {"system": read_record(f)} if f.is_file() else {}, files)
 
 # %% ../nbs/22_cli_system.ipynb #ef0d3e20
-def _device(name: str, t):
-    "The device `name` ('jetson_nano', 'raspberry_pi4', 'here'), fitted on the whole models' recorded times in `t`."
+def _check_device_model(device: str, model: str | None):
+    "Refuse --device-model for a device without device models (this machine is measured as it is), before any file is read."
+    from bottlefit.system import PAPER_LOCAL_DELAYS
+    if model is not None and device not in PAPER_LOCAL_DELAYS:
+        raise BottleFitError(f"--device-model {model}: --device {device} is measured as it is, with no device models; "
+                             f"drop --device-model or pick {' or '.join(PAPER_LOCAL_DELAYS)}")
+
+def _device(name: str, t, model: str | None = None):
+    """The device `name` ('jetson_nano', 'raspberry_pi4', 'here'), its candidate models fitted on the whole models' recorded
+    times in `t`; `model` (--device-model) names the candidate that gives the central numbers (default: the best leave-one-out one)."""
     from bottlefit.system import device_profile
-    return device_profile(name, t.reference())
+    _check_device_model(name, model)
+    return _pick_model(device_profile(name, t.reference()), model)
+
+def _pick_model(dev, model: str | None):
+    "`dev` with candidate `model` giving the central numbers; an unknown or degenerate name is refused with the candidates."
+    if model is None: return dev
+    if model not in dev.candidates:
+        why = next((m.degenerate for m in dev.models if m.name == model), None)
+        raise BottleFitError(f"--device-model {model}: " + (f"degenerate on {dev.name} ({why}), so outside the band; " if why else "unknown; ")
+                             + f"use one of {', '.join(dev.candidates)}")
+    return dev.with_model(model)
+
+def _models_line(dev) -> str:
+    "Which candidate gives the central numbers and which ones the band spans ('' for a device without device models)."
+    if not dev.models: return ""
+    why = "picked by --device-model" if dev.model else "the smallest worst leave-one-out error"
+    return (f"central: {dev.chosen.name} ({why}); band: the lowest-highest mean over the {len(dev.candidates)} device models "
+            f"({', '.join(dev.candidates)})")
+
+DEVICE_COLS = ("central", "model", "arch", "paper_s", "fitted_s", "error", "loo_s", "loo_error")
 
 def _device_lines(dev) -> str:
-    "Where the device's times and power come from and, for a paper device, its fit per reported model."
-    if dev.fit is None: return f"device: {dev.source}" + ("" if dev.p_tx_w else " (no power model: energy reads 0)")
-    rows = [dict(model=r["arch"], paper_s=f"{r['reported_s']:.2f}", here_s=f"{r['here_s']:.3f}", fitted_s=f"{r['fitted_s']:.3f}",
-                 error=f"{r['error']:+.0%}", loo_s=f"{r['loo_s']:.3f}", loo_error=f"{r['loo_error']:+.0%}") for r in dev.fit["rows"]]
-    return f"device: {dev.source}\n" + format_table(rows, ("model", "paper_s", "here_s", "fitted_s", "error", "loo_s", "loo_error"))
+    "Where the device's times and power come from and, for a paper device, every candidate's fit per reported model."
+    if not dev.models: return f"device: {dev.source}" + ("" if dev.p_tx_w else " (no power model: energy reads 0)")
+    from bottlefit.devices import device_table
+    c = dev.chosen.name
+    worst = lambda m: f"worst leave-one-out error {m.max_loo_error:.0%}" if m.rows else "not fitted"
+    models = [f"{'*' if m.name == c else ' '} {m.describe()}; {worst(m)}" for m in dev.models]
+    rows = [dict(central="*" if r["model"] == c else "", model=r["model"], arch=r["arch"], paper_s=f"{r['reported_s']:.2f}",
+                 fitted_s=f"{r['fitted_s']:.3f}", error=f"{r['error']:+.0%}", loo_s=f"{r['loo_s']:.3f}", loo_error=f"{r['loo_error']:+.0%}",
+                 note=f"degenerate: {r['degenerate']}" if r["degenerate"] else "") for r in device_table({dev.name: list(dev.models)})]
+    cols = DEVICE_COLS + (("note",) if any(r["note"] for r in rows) else ())
+    return (f"device: {dev.source}\ndevice models fitted on the paper's {len(dev.reported_s)} reported delays (* = central; "
+            f"loo = left out of the fit):\n" + "\n".join(models) + "\n" + format_table(rows, cols) + "\n" + _models_line(dev))
 
 # %% ../nbs/22_cli_system.ipynb #f6075adf
 def _offload(nbytes: float | None, t) -> dict:
@@ -72,19 +107,69 @@ def _offload_line(o: dict) -> str:
 # %% ../nbs/22_cli_system.ipynb #0a557c7d
 def _ms(x: float) -> str: return f"{1e3 * x:.1f}"
 
-LATENCY_COLS = ("link", "approach", "delay_ms", "ci95_ms", "p95_ms", "head_ms", "net_ms", "tail_ms", "energy_mJ", "head", "tail")
+def _span(lo: float, hi: float) -> str:
+    "A band in ms (or mJ) as the tables print it."
+    return f"{_ms(lo)}-{_ms(hi)}"
 
+def _with_band(x: float, lo: float, hi: float, n: int, unit: str = "ms") -> str:
+    "A central value in ms (or mJ) with its band over `n` device models: '142.0 ms (6.0-200.0 over 4 device models)'."
+    return f"{_ms(x)} {unit}" + (f" ({_span(lo, hi)} over {n} device models)" if n else "")
+
+# %% ../nbs/22_cli_system.ipynb #0c3e0326
+def _is_trace(link) -> bool:
+    "Whether a link replays throughput traces (WiFi, LTE): its delays have a median, a tail and outages of their own."
+    return getattr(link, "series", None) is not None
+
+LATENCY_COLS = ("link", "approach", "delay_ms", "band_ms", "p50_ms", "outage", "ci95_ms", "p95_ms", "head_ms", "net_ms", "tail_ms",
+                "energy_mJ", "band_mJ", "head", "tail")
+
+def _latency_cols(dev, links) -> tuple:
+    "The columns worth printing: the bands where the device has models, the median and the outages where a link replays traces."
+    drop = (() if dev.models else ("band_ms", "band_mJ")) + (() if any(map(_is_trace, links)) else ("p50_ms", "outage"))
+    return tuple(c for c in LATENCY_COLS if c not in drop)
+
+# %% ../nbs/22_cli_system.ipynb #7bfa535d
+def _latency_row(r: dict) -> dict:
+    return dict(link=r["link"], approach=r["approach"], delay_ms=_ms(r["delay_mean"]), band_ms=_span(r["delay_model_lo"], r["delay_model_hi"]),
+                p50_ms=_ms(r["delay_p50"]), outage=f"{r['outage_share']:.0%}" if r["upload_bytes"] else "", ci95_ms=f"{_ms(r['delay_ci_lo'])}-{_ms(r['delay_ci_hi'])}",
+                p95_ms=_ms(r["delay_p95"]), head_ms=_ms(r["head_s"]), net_ms=_ms(r["net_s"]), tail_ms=_ms(r["tail_s"]),
+                energy_mJ=_ms(r["energy_j"]), band_mJ=_span(r["energy_model_lo"], r["energy_model_hi"]), head=r["head_source"], tail=r["tail_source"])
+
+def _trace_note(rows: list) -> str:
+    "What p50_ms and outage say, and why a trace link's mean can sit far above its median: the transfers that start in an outage."
+    note = "p50_ms: the median delay; outage: the share of the link's trace seconds with no throughput at all."
+    sent = [r for r in rows if r["upload_bytes"]]
+    worst = max(sent, key=lambda r: (r["outage_share"], r["delay_mean"] - r["delay_p50"]), default=None)
+    if worst is None or worst["outage_share"] <= 0: return note
+    return (f"{note} A transfer that starts in an outage waits it out, so the outage seconds set the mean: on {worst['link']}, "
+            f"{worst['outage_share']:.0%} of its seconds in outage, {worst['approach']} takes {_ms(worst['delay_mean'])} ms on average "
+            f"but {_ms(worst['delay_p50'])} ms at the median.")
+
+# %% ../nbs/22_cli_system.ipynb #e2f069af
+def _device_json(dev) -> dict:
+    "The device as --json gives it: where its numbers come from, the central candidate, the band's candidates, every candidate's fit."
+    from bottlefit.devices import device_table
+    c = dev.chosen.name if dev.models else None
+    return dict(name=dev.name, source=dev.source, paper_s=dev.reported_s, central=c,
+                central_by=None if c is None else "--device-model" if dev.model else "smallest worst leave-one-out error",
+                candidates=dev.candidates, fit=dev.fit,
+                models=[dict(name=m.name, formula=m.describe(), degenerate=m.degenerate, usable=m.name in dev.candidates, central=m.name == c,
+                             worst_loo_error=m.max_loo_error if m.rows else None) for m in dev.models],
+                fits=[dict(r, central=r["model"] == c) for r in device_table({dev.name: list(dev.models)})])
+
+# %% ../nbs/22_cli_system.ipynb #5d5c6902
 def cmd_latency(a) -> int:
     from bottlefit.system import approaches, edge_profile, evaluate_approaches
+    _check_device_model(a.device, a.device_model)
     t, origins = _recorded_timings(a.results, a.timings)
-    dev, edge, off = _device(a.device, t), edge_profile(a.edge), _offload(a.offload_bytes, t)
+    dev, edge, off = _device(a.device, t, a.device_model), edge_profile(a.edge), _offload(a.offload_bytes, t)
     designs = [(a.split, c, a.codec) for c in a.channels]
     approaches(t, a.model, designs, a.input_size, off["bytes"])     # every timing it needs is recorded: said before the traces are read
     links = _links(a.link, a.data)
     rows = evaluate_approaches(t, [a.model], dev, edge, links, designs, off["bytes"], a.input_size)
     if a.json:
-        print(json.dumps(dict(timings=origins, device=dict(name=dev.name, source=dev.source, paper_s=dev.reported_s, fit=dev.fit),
-                              edge=dict(name=edge.name, source=edge.source), offload=off, rows=rows), indent=2, default=float))
+        print(json.dumps(dict(timings=origins, device=_device_json(dev), edge=dict(name=edge.name, source=edge.source), offload=off, rows=rows),
+                         indent=2, default=float))
         return 0
     print("timings: " + "; ".join(origins))
     print(_device_lines(dev))
@@ -92,9 +177,11 @@ def cmd_latency(a) -> int:
     print(_offload_line(off))
     print(f"{a.model} at {a.input_size} px; frames: " + ", ".join(f"C={c} {a.codec} {t.frame_bytes(a.model, a.split, c, a.input_size, a.codec):,.0f} B"
                                                            for c in a.channels) + "\n")
-    print(format_table([dict(link=r["link"], approach=r["approach"], delay_ms=_ms(r["delay_mean"]), ci95_ms=f"{_ms(r['delay_ci_lo'])}-{_ms(r['delay_ci_hi'])}",
-                             p95_ms=_ms(r["delay_p95"]), head_ms=_ms(r["head_s"]), net_ms=_ms(r["net_s"]), tail_ms=_ms(r["tail_s"]),
-                             energy_mJ=_ms(r["energy_j"]), head=r["head_source"], tail=r["tail_source"]) for r in rows], LATENCY_COLS))
+    print(format_table([_latency_row(r) for r in rows], _latency_cols(dev, links)))
+    notes = ([f"delay_ms, energy_mJ: {dev.chosen.name}'s (the central device model); band_ms, band_mJ: the lowest-highest mean "
+               f"over the {len(dev.candidates)} device models ({', '.join(dev.candidates)})"] if dev.models else []) \
+          + ([_trace_note(rows)] if any(map(_is_trace, links)) else [])
+    if notes: print("\n" + "\n".join(notes))
     return 0
 
 # %% ../nbs/22_cli_system.ipynb #ba54ac4b
@@ -105,8 +192,11 @@ def _timing_sources(p, results: bool = True):
                    help="timings written by `bottlefit measure`, on top of the results' (repeatable)")
 
 def _where(p, link_help: str):
-    "--device, --edge and --link."
+    "--device, --device-model, --edge and --link."
     p.add_argument("--device", default="jetson_nano", choices=DEVICES, help="jetson_nano, raspberry_pi4 (Sec. V) or here (default jetson_nano)")
+    p.add_argument("--device-model", default=None, choices=tuple(FEATURES), metavar="NAME",
+                   help=f"the candidate device model that gives the central numbers of a paper device: {', '.join(FEATURES)} "
+                        "(default: the one with the smallest worst leave-one-out error); the band spans every usable one")
     p.add_argument("--edge", default="p72", choices=EDGES, help="p72 (the paper's edge server, modelled from MACs) or here (default p72)")
     add(p, "--link", help=link_help)
 
@@ -227,37 +317,73 @@ def _plan_candidates(a) -> tuple:
     return (candidates(recs), *_timings_of(folder, recs, a.timings), str(folder))
 
 # %% ../nbs/22_cli_system.ipynb #13d29caa
-PLAN_COLS = ("front", "method", "arch", "split", "C", "codec", "top1", "bytes", "delay_ms", "energy_mJ", "head")
+PLAN_COLS = ("front", "method", "arch", "split", "C", "codec", "top1", "bytes", "delay_ms", "band_ms", "energy_mJ", "band_mJ", "head")
+BAND_KEYS = ("delay_model_lo", "delay_model_hi", "energy_model_lo", "energy_model_hi")
 
+def _key(c: dict) -> str:
+    "A candidate as it came in, whatever a plan added to it: what finds it again in another plan."
+    return json.dumps({k: v for k, v in c.items() if k not in ("delay_s", "energy_j", "head_source", *BAND_KEYS)}, sort_keys=True, default=str)
+
+# %% ../nbs/22_cli_system.ipynb #4760303a
+def _plan_bands(scored: list, others: dict):
+    """Give every candidate of `scored` (a plan's, in place) its band over the device models (`BAND_KEYS`): the lowest and
+    highest of its own numbers and those the plans in `others` (one per other candidate model) give it."""
+    by = [{_key(c): c for c in p["scored"]} for p in others.values()]
+    for c in scored:
+        mates = [c] + [b[_key(c)] for b in by]
+        d, e = [m["delay_s"] for m in mates], [m["energy_j"] for m in mates]
+        c.update(delay_model_lo=min(d), delay_model_hi=max(d), energy_model_lo=min(e), energy_model_hi=max(e))
+
+# %% ../nbs/22_cli_system.ipynb #d306d295
+def _who(c: dict) -> str:
+    "A candidate in words."
+    return f"{c.get('method', '')} {c['arch']} {c['split']} C={c['channels']} {c['codec']}".strip()
+
+# %% ../nbs/22_cli_system.ipynb #54321d41
 def cmd_plan(a) -> int:
     from bottlefit.system import edge_profile, plan
     if (a.records is None) == (a.runs is None):
         raise BottleFitError("give exactly one of --records (a results folder, a preset such as cpu, or a JSON file of candidates) or --runs DIR")
     if a.level is not None and ":" in a.link: raise BottleFitError(f"--link {a.link} already names one link; drop --level {a.level}")
+    _check_device_model(a.device, a.device_model)
     traces = _parse_link(a.link)[0] in ("wifi", "lte")
     link = None if traces else _plan_link(a)      # LoRa and constant rates need no data: their errors are argument errors
     cands, t, origins, where = _plan_candidates(a)
     link = link or _plan_link(a)                  # the traces are read last: what is wrong with the other inputs is said first
-    dev, edge = _device(a.device, t), edge_profile(a.edge)
+    dev, edge = _device(a.device, t, a.device_model), edge_profile(a.edge)
     r = plan(cands, t, dev, link, edge, a.min_accuracy, a.objective)
+    others = {m: plan(cands, t, dev.with_model(m), link, edge, a.min_accuracy, a.objective) for m in dev.candidates if m != dev.chosen.name}
+    _plan_bands(r["scored"], others)                # the best, the ranked candidates and the front are the same dicts
+    bests = {m: (others[m] if m in others else r)["best"] for m in dev.candidates}
+    robust = len({_key(b) for b in bests.values()}) <= 1
     front = {id(c) for c in r["front"]}
     shown = [c for c in r["candidates"] if id(c) in front] if a.pareto else r["candidates"]
     if a.json:
         print(json.dumps(dict(candidates_from=where, timings=origins, device=dev.name, edge=edge.name, link=link.name, objective=a.objective,
-                              min_accuracy=a.min_accuracy, best=r["best"], candidates=shown, front=r["front"]), indent=2, default=float))
+                              min_accuracy=a.min_accuracy, device_models=dict(central=dev.chosen.name if dev.models else None,
+                              candidates=dev.candidates, best=bests, robust=robust), best=r["best"], candidates=shown, front=r["front"]),
+                         indent=2, default=float))
         return 0
     print(f"{len(cands)} candidates from {where}; timings: {'; '.join(origins)}")
     print(f"device: {dev.source}\nedge: {edge.source}")
+    if dev.models: print(_models_line(dev))
     print(f"link: {link.name}; top-1 >= {a.min_accuracy:g}; minimising {a.objective}; * = on the Pareto front of top-1, delay and energy"
           + (f"; {len(shown)} of {len(r['candidates'])} shown" if a.pareto else "") + "\n")
     print(format_table([dict(front="*" if id(c) in front else "", method=c.get("method", ""), arch=c["arch"], split=c["split"], C=c["channels"],
                              codec=c["codec"], top1=f"{c['top1']:.4f}", bytes=f"{c['bytes']:,.0f}", delay_ms=_ms(c["delay_s"]),
-                             energy_mJ=_ms(c["energy_j"]), head=c["head_source"]) for c in shown], PLAN_COLS))
-    b = r["best"]
-    print(f"\nbest: {b.get('method', '')} {b['arch']} {b['split']} C={b['channels']} {b['codec']}: top-1 {b['top1']:.4f}, "
-          f"{b['bytes']:,.0f} B, {_ms(b['delay_s'])} ms, {_ms(b['energy_j'])} mJ".replace("best:  ", "best: "))
+                             band_ms=_span(c["delay_model_lo"], c["delay_model_hi"]), energy_mJ=_ms(c["energy_j"]),
+                             band_mJ=_span(c["energy_model_lo"], c["energy_model_hi"]), head=c["head_source"]) for c in shown],
+                       PLAN_COLS if dev.models else tuple(k for k in PLAN_COLS if not k.startswith("band"))))
+    b, n = r["best"], len(dev.candidates)
+    print(f"\nbest: {_who(b)}: top-1 {b['top1']:.4f}, {b['bytes']:,.0f} B, "
+          f"{_with_band(b['delay_s'], b['delay_model_lo'], b['delay_model_hi'], n)}, "
+          f"{_with_band(b['energy_j'], b['energy_model_lo'], b['energy_model_hi'], n, 'mJ')}")
+    if dev.models:
+        print(f"best under every one of the {n} device models: the same (robust)" if robust else
+              "best under each device model (model-dependent): " + "; ".join(f"{m}: {_who(c)}" for m, c in bests.items()))
     return 0
 
+# %% ../nbs/22_cli_system.ipynb #db2eb90d
 @command_group
 def _plan_command(sub):
     "Plan: the best design for a device, link and accuracy floor."

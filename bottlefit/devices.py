@@ -58,6 +58,9 @@ class DeviceModel:
                                             "record its timing again with `python -m bottlefit measure`")
             out.append(float(x @ np.asarray(self.coef)))
         return np.array(out)
+    def can_predict(self, macs: float | None = None, layers: int | None = None) -> bool:
+        "Whether a workload with these MACs and layer count has every feature this model needs."
+        return feature_row(self.features, 0.0, macs, layers) is not None
     @property
     def max_loo_error(self) -> float:
         "The largest relative error on a reported model left out of the fit."
@@ -107,7 +110,7 @@ def band(models: list[DeviceModel], here_s, macs=None, layers=None) -> tuple[flo
     "Lowest and highest mean delay (s) the usable candidates predict for a workload (those lacking its features are skipped)."
     means = []
     for m in usable(models):
-        if feature_row(m.features, 0.0, macs, layers) is not None: means.append(float(np.mean(m.predict(here_s, macs, layers))))
+        if m.can_predict(macs, layers): means.append(float(np.mean(m.predict(here_s, macs, layers))))
     if not means: raise ConfigError("no usable device model has the features of this workload (MACs, layer count)")
     return min(means), max(means)
 

@@ -14,14 +14,15 @@ from fastcore.basics import patch
 
 from . import system
 from .core import ConfigError
+from .devices import central
 from .results import ARCH_LABELS, METHOD_LABELS, default_results, load_records, records_frame, timings as recorded_timings
 
 # %% auto #0
 __all__ = ['CODERS', 'DEVICE_LABELS', 'EDGE_LABELS', 'DESCRIPTION_PX', 'CONTROL_PX', 'DEPENDENT', 'CHAR_PX', 'ENERGY_TITLE',
-           'NO_POWER', 'OFFLINE_KINDS', 'VOILA_PIN', 'DEFAULT_PORT', 'results_folders', 'default_preset',
-           'explorer_records', 'codec_of', 'frame_column', 'model_timings', 'offload_options', 'Explorer', 'cut_labels',
-           'has_power_model', 'approaches_table', 'write_views_html', 'app_notebook', 'free_port', 'voila_command',
-           'serve']
+           'NO_POWER', 'BAND', 'OFFLINE_KINDS', 'BANDS', 'VOILA_PIN', 'DEFAULT_PORT', 'results_folders',
+           'default_preset', 'explorer_records', 'codec_of', 'frame_column', 'model_timings', 'offload_options',
+           'Explorer', 'model_options', 'has_power_model', 'band_trace', 'band_points', 'approaches_table',
+           'models_note', 'write_views_html', 'app_notebook', 'free_port', 'voila_command', 'serve']
 
 # %% ../nbs/12_explore.ipynb #4efd1e95
 def results_folders(base: str | Path | None = None) -> list[Path]:
@@ -68,7 +69,7 @@ def model_timings(t: system.Timings, model: pd.Series, size: int) -> system.Timi
     d = t.design(*key)
     frames = {k[len("bytes_"):]: float(v) for k, v in model.items() if k.startswith("bytes_") and pd.notna(v)}
     out = copy.copy(t)
-    out.designs = {**t.designs, key: {**d, "frames": {**d.get("frames", {"bq8": d["bq8_bytes"]}), **frames}}}
+    out.designs = {**t.designs, key: {**d, "frames": {**system.design_frames(d), **frames}}}
     return out
 
 # %% ../nbs/12_explore.ipynb #a2d5f69b
@@ -84,6 +85,13 @@ def offload_options(t: system.Timings, quality: int = 75) -> dict[str, tuple[flo
 class Explorer:
     "Widgets and plotly views over a study's `records`; `links` maps a link kind to its conditions (default: the traces)."
     def __init__(self, records: dict, links: dict | None = None, root=None, jpeg_quality: int = 75):
+        self._load(records, links, root, jpeg_quality)
+        self._build_widgets()
+        self._build_figures()
+        self.update()
+
+    def _load(self, records: dict, links: dict | None, root, jpeg_quality: int):
+        "The data behind the views: trained models, recorded timings, offloading sizes; links, devices and edges come when asked for."
         self.timings = recorded_timings(records)
         self.df = records_frame(records)
         self.models = self.df[self.df.method != "teacher"]
@@ -91,19 +99,18 @@ class Explorer:
         self.records, self.root = records, root
         self.offload = offload_options(self.timings, jpeg_quality)
         self._links, self._devices, self._edges = dict(links) if links else {}, {}, {}
-        self._build_widgets()
-        self._build_figures()
-        self.update()
 
     def links(self, kind: str) -> list:
         "The conditions (worst to best) of a link kind, loaded once."
         if kind not in self._links: self._links[kind] = system.link_set(kind, self.root)
         return self._links[kind]
 
-    def device(self, name: str) -> system.Processor:
-        "A device profile, fitted on the recorded times of the paper's models at 224 px."
+    def device(self, name: str, model: str | None = None) -> system.Processor:
+        """A device profile, its candidate device models fitted on the recorded times of the paper's models at 224 px (once);
+        `model` names the candidate that gives its central numbers (default: the best leave-one-out one)."""
         if name not in self._devices: self._devices[name] = system.device_profile(name, self.timings.reference())
-        return self._devices[name]
+        dev = self._devices[name]
+        return dev.with_model(model) if model and dev.models else dev
 
     def edge(self, name: str) -> system.Processor:
         "An edge profile: 'p72' (modelled) or 'here' (measured)."
@@ -115,9 +122,46 @@ class Explorer:
         return int(self.records[name]["preset"].get("input_size", 224))
 
 # %% ../nbs/12_explore.ipynb #14df1cfa
+def _set(widget, options, prefer=None, keep=True):
+    "Set a selection widget's options, keeping its value when still possible (`keep`), else `prefer`, else the first."
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    new = widget.value if keep and widget.value in values else prefer if prefer in values else values[0]
+    with widget.hold_sync():              # options and value reach the browser in one message
+        if tuple(widget.options) != tuple(options): widget.options = options    # this resets the value to the first option
+        widget.value = new
+
+# %% ../nbs/12_explore.ipynb #eedd1f0e
+@patch
+def _sync_options(self: Explorer, new_link: bool = False, new_device: bool = False):
+    """Refresh the options that depend on other controls (split on backbone, C on split, ...); `new_link`: the quality starts
+    at its best; `new_device`: the device model starts at the new device's central one."""
+    self._syncing = True
+    try:
+        m, w = self.models, self.w
+        a = m[m.arch == w["arch"].value]
+        _set(w["split"], sorted(a.split.unique()), prefer="sp1")
+        s = a[a.split == w["split"].value]
+        _set(w["channels"], sorted(int(c) for c in s.channels.unique()), prefer=3)
+        c = s[s.channels == w["channels"].value]
+        _set(w["method"], [(METHOD_LABELS.get(x, x), x) for x in sorted(c.method.unique())], prefer="bottlefit-ft-fe")
+        links = self.links(w["link"].value)           # a new link kind starts at its best condition
+        _set(w["quality"], [(l.name, i) for i, l in enumerate(links)], prefer=len(links) - 1, keep=not new_link)
+        dev = self.device(w["device"].value)
+        _set(w["device_model"], model_options(dev), prefer=dev.chosen.name if dev.models else "", keep=not new_device)
+        w["device_model"].disabled = not dev.models
+    finally:
+        self._syncing = False
+
+# %% ../nbs/12_explore.ipynb #10395fef
 DEVICE_LABELS = {**system.PAPER_DEVICE_LABELS, "here": "this machine (measured)"}
 EDGE_LABELS = {"p72": "ThinkPad P72 (modelled)", "here": "this machine (measured)"}
 DESCRIPTION_PX, CONTROL_PX = 110, 380     # width of a control's description, and of the whole control
+
+def model_options(dev: system.Processor) -> list[tuple[str, str]]:
+    "The device model control's (label, value) options: the device's usable candidates, the best leave-one-out one marked."
+    if not dev.models: return [("none: measured as it is", "")]
+    best = central(dev.models).name
+    return [(f"{m} (best LOO)" if m == best else m, m) for m in dev.candidates]
 
 @patch
 def _build_widgets(self: Explorer):
@@ -134,6 +178,7 @@ def _build_widgets(self: Explorer):
         link=W.Dropdown(options=list(system.LINK_KINDS), value="wifi", description="link", **s()),
         quality=W.SelectionSlider(options=[0], description="quality", continuous_update=False, readout=False, **s()),
         device=W.Dropdown(options=[(DEVICE_LABELS[d], d) for d in system.DEVICES], value="jetson_nano", description="device", **s()),
+        device_model=W.Dropdown(description="device model", **s()),
         edge=W.Dropdown(options=[(EDGE_LABELS[e], e) for e in system.EDGES], value="p72", description="edge", **s()))
     self.quality_name = W.HTML(layout=W.Layout(margin=f"0 0 0 {DESCRIPTION_PX + 8}px"))
     self.summary, self.table, self.errors = W.HTML(), W.HTML(), W.Output()
@@ -142,7 +187,8 @@ def _build_widgets(self: Explorer):
     for name, w in self.w.items():
         w.observe(lambda change, name=name: self._changed(name), "value")
 
-DEPENDENT = ("arch", "split", "channels", "link")     # the controls other controls' options depend on
+# %% ../nbs/12_explore.ipynb #247dceea
+DEPENDENT = ("arch", "split", "channels", "link", "device")     # the controls other controls' options depend on
 
 @patch
 def _changed(self: Explorer, name: str | None = None):
@@ -150,39 +196,15 @@ def _changed(self: Explorer, name: str | None = None):
     if self._syncing: return              # a transient value set off by an option refresh: one update at its end
     self.errors.outputs = ()
     try:
-        if name in DEPENDENT: self._sync_options(new_link=name == "link")
+        if name in DEPENDENT: self._sync_options(new_link=name == "link", new_device=name == "device")
         self.update()
     except Exception as e:                # a callback's error would be lost in the kernel's log
         self.errors.append_stderr(f"{type(e).__name__}: {e}\n")
 
-def _set(widget, options, prefer=None, keep=True):
-    "Set a selection widget's options, keeping its value when still possible (`keep`), else `prefer`, else the first."
-    values = [o[1] if isinstance(o, tuple) else o for o in options]
-    new = widget.value if keep and widget.value in values else prefer if prefer in values else values[0]
-    with widget.hold_sync():              # options and value reach the browser in one message
-        if tuple(widget.options) != tuple(options): widget.options = options    # this resets the value to the first option
-        widget.value = new
-
-@patch
-def _sync_options(self: Explorer, new_link: bool = False):
-    "Refresh the options that depend on other controls (split on backbone, C on split, ...); `new_link`: the quality starts at its best."
-    self._syncing = True
-    try:
-        m, w = self.models, self.w
-        a = m[m.arch == w["arch"].value]
-        _set(w["split"], sorted(a.split.unique()), prefer="sp1")
-        s = a[a.split == w["split"].value]
-        _set(w["channels"], sorted(int(c) for c in s.channels.unique()), prefer=3)
-        c = s[s.channels == w["channels"].value]
-        _set(w["method"], [(METHOD_LABELS.get(x, x), x) for x in sorted(c.method.unique())], prefer="bottlefit-ft-fe")
-        links = self.links(w["link"].value)           # a new link kind starts at its best condition
-        _set(w["quality"], [(l.name, i) for i, l in enumerate(links)], prefer=len(links) - 1, keep=not new_link)
-    finally:
-        self._syncing = False
-
+# %% ../nbs/12_explore.ipynb #04ac0fcc
 CHAR_PX = 8          # a generous width (px) of one character of the widgets' 13 px font
 
-def cut_labels(w) -> list[str]:
+def _cut_labels(w) -> list[str]:
     "The description and option texts of widget `w` that its widths would cut (at `CHAR_PX` per character)."
     px = lambda v: float(str(v).removesuffix("px")) if v and str(v).endswith("px") else math.inf
     desc = px(getattr(w.style, "description_width", None))
@@ -197,11 +219,13 @@ def has_power_model(p: system.Processor) -> bool:
     "Whether a device has any power draw to turn its delays into energy."
     return bool(p.power_w or p.default_power_w or p.p_tx_w)
 
+# %% ../nbs/12_explore.ipynb #244a5ba9
 @patch
 def choice(self: Explorer, **over) -> dict:
     "The current control values, those named in `over` replaced."
     return {**{k: v.value for k, v in self.w.items()}, **over}
 
+# %% ../nbs/12_explore.ipynb #084d2b7a
 @patch
 def selected(self: Explorer, c: dict | None = None) -> pd.Series:
     "The records_frame row of the chosen model (choice `c`, default the controls')."
@@ -210,6 +234,7 @@ def selected(self: Explorer, c: dict | None = None) -> pd.Series:
     if r.empty: raise ConfigError(f"no record for {c}")
     return r.iloc[0]
 
+# %% ../nbs/12_explore.ipynb #b9392f18
 @patch
 def design(self: Explorer, c: dict | None = None) -> dict:
     "The chosen design as `system.approaches` takes it: t, arch, designs, size, offload_bytes."
@@ -219,23 +244,47 @@ def design(self: Explorer, c: dict | None = None) -> dict:
     return dict(t=model_timings(self.timings, r, size), arch=r["arch"], designs=[(r["split"], int(r["channels"]), codec_of(c["bq"], c["coder"]))],
                 size=size, offload_bytes=self.offload[c["offload"]][0])
 
+# %% ../nbs/12_explore.ipynb #ae4b1346
 @patch
 def evaluate(self: Explorer, c: dict | None = None) -> tuple[pd.Series, pd.DataFrame]:
-    "(chosen model with its `codec`, `bytes` and `acc` under the coding choice `c`, one row per approach: delays, energy, sources)."
+    """(chosen model with its `codec`, `bytes` and `acc` under the coding choice `c`, one row per approach: delays, energy,
+    their bands over the device models (`delay_model_lo`, ...), sources)."""
     c = c or self.choice()
     r, d = self.selected(c).copy(), self.design(c)
     r["codec"] = d["designs"][0][2]
     r["bytes"], r["acc"] = float(r[f"bytes_{r['codec']}"]), float(r.top1_bq8 if c["bq"] else r.top1)
-    rows = system.evaluate_approaches(d["t"], [d["arch"]], self.device(c["device"]), self.edge(c["edge"]), [self.links(c["link"])[c["quality"]]],
+    dev = self.device(c["device"], c.get("device_model"))
+    rows = system.evaluate_approaches(d["t"], [d["arch"]], dev, self.edge(c["edge"]), [self.links(c["link"])[c["quality"]]],
                                       d["designs"], d["offload_bytes"], d["size"])
     ap = pd.DataFrame(rows).rename(columns={"delay_mean": "delay_s"})
-    if not has_power_model(self.device(c["device"])): ap["energy_j"] = math.nan       # unknown, not 0 J
+    if not has_power_model(dev): ap[["energy_j", "energy_model_lo", "energy_model_hi"]] = math.nan       # unknown, not 0 J
     offload_source = self.offload[c["offload"]][1]
-    ap["bytes_source"] = ["none" if b == 0 else offload_source if a == "offload (JPEG)" else "measured"
-                          for a, b in zip(ap.approach, ap.upload_bytes)]
+    ap["bytes_source"] = ["none" if b == 0 else offload_source if k == "offload" else "measured"
+                          for k, b in zip(ap["kind"], ap.upload_bytes)]
     return r, ap
 
 # %% ../nbs/12_explore.ipynb #c1f51509
+ENERGY_TITLE, NO_POWER = "energy per inference (device)", "no power model for this machine"
+BAND = "band over the device models"      # the name of the views' band traces, in their legends and hovers
+
+def band_trace(error_y: dict | None = None, **kw) -> dict:
+    "A band trace: a mark at each approach's central value, whiskers to the lowest and highest mean over the device models."
+    whiskers = {**dict(type="data", symmetric=False, array=[], arrayminus=[], color="black", thickness=1.5, width=8), **(error_y or {})}
+    return dict(type="scatter", name=BAND, mode="markers", marker=dict(symbol="line-ew", size=16, color="black", line=dict(width=2, color="black")),
+                error_y=whiskers, hovertemplate="%{text}<extra></extra>", **kw)
+
+def band_points(ap: pd.DataFrame, col: str, lo: str, hi: str, unit: str, dev: system.Processor) -> dict:
+    "x, y, whiskers and hover texts of a band trace over the approaches `ap` (`col` the central value, `lo`/`hi` the band)."
+    fmt, n = (".4f" if unit == "s" else ".3f"), len(dev.candidates)
+    def text(a):
+        v, l, h = (getattr(a, k) for k in (col, lo, hi))
+        if math.isnan(v): return f"{a.approach}: {NO_POWER}"
+        if not n: return f"{a.approach}: {v:{fmt}} {unit} (measured: no device models, no band)"
+        return (f"{a.approach}: {v:{fmt}} {unit} ({dev.chosen.name}, the central device model)<br>"
+                f"{BAND}: {l:{fmt}}-{h:{fmt}} {unit} over {n} ({', '.join(dev.candidates)})")
+    return dict(x=ap.approach.tolist(), y=ap[col].tolist(), text=[text(a) for a in ap.itertuples()],
+                error_y=dict(array=(ap[hi] - ap[col]).clip(lower=0).tolist(), arrayminus=(ap[col] - ap[lo]).clip(lower=0).tolist()))
+
 @patch
 def _build_figures(self: Explorer):
     "The three views as plain figures, empty until the first `update`."
@@ -252,12 +301,15 @@ def _build_figures(self: Explorer):
                                                yaxis=dict(title="delay [s]"), legend=dict(font=dict(size=9))))
     for part, color in (("head (device)", "#4c72b0"), ("transfer", "#dd8452"), ("tail (edge)", "#55a868")):
         self.lat_fig.add_bar(name=part, marker_color=color, hovertemplate="%{x}: %{y:.4f} s<br>%{customdata}<extra>" + part + "</extra>")
+    self.lat_fig.add_trace(band_trace())
     self.energy_fig = go.Figure(layout=dict(title=ENERGY_TITLE, height=380, width=560, yaxis=dict(title="energy [J]")))
     self.energy_fig.add_bar(name="energy", marker_color="#8172b3")
+    self.energy_fig.add_trace(band_trace())
     import ipywidgets as W
     self.views = {name: W.Output(layout=W.Layout(width=f"{fig.layout.width + 20}px"))            # side by side where they fit
                   for name, fig in (("acc", self.acc_fig), ("lat", self.lat_fig), ("energy", self.energy_fig))}
 
+# %% ../nbs/12_explore.ipynb #fc20396d
 @patch
 def _show(self: Explorer):
     "Show each view anew in its `Output` widget: plotly's JSON set as the widget's outputs (one state update, no capture)."
@@ -267,23 +319,31 @@ def _show(self: Explorer):
                         "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"displaylogo": False}},
                                  "text/plain": f"<{fig.layout.title.text}>"}},)
 
-ENERGY_TITLE, NO_POWER = "energy per inference (device)", "no power model for this machine"
-
+# %% ../nbs/12_explore.ipynb #c0096626
 def _coding(c: dict) -> str:
     "A coding choice in words."
     return ("BQ" + ("" if c["coder"] == "none" else " + " + c["coder"])) if c["bq"] else "float32"
 
+# %% ../nbs/12_explore.ipynb #bcec9eae
 def _model_label(x) -> str:
     "A trained model as the explorer shows it: the method's label (`METHOD_LABELS`), never its key."
     return f"{METHOD_LABELS.get(x.method, x.method)} {ARCH_LABELS.get(x.arch, x.arch)} {x.split.upper()} C={x.channels}"
 
+# %% ../nbs/12_explore.ipynb #30be2a95
+def _span(lo: pd.Series, hi: pd.Series) -> list[str]:
+    "Bands as the table prints them ('n/a' where unknown)."
+    return ["n/a" if math.isnan(l) else f"{l:,.4g}-{h:,.4g}" for l, h in zip(lo, hi)]
+
 def approaches_table(ap: pd.DataFrame) -> pd.DataFrame:
-    "The approaches of `Explorer.evaluate` as the explorer's table shows them: delays in ms, energy (NaN: no power model), sources."
+    """The approaches of `Explorer.evaluate` as the explorer's table shows them: delays in ms, energy (NaN: no power model),
+    each with its band over the device models, sources."""
     return pd.DataFrame({"approach": ap.approach, "bytes sent": ap.upload_bytes, "bytes source": ap.bytes_source,
                          "head [ms]": 1e3 * ap.head_s, "transfer [ms]": 1e3 * ap.net_s, "tail [ms]": 1e3 * ap.tail_s,
-                         "delay [ms]": 1e3 * ap.delay_s, "energy [J]": ap.energy_j, "head source": ap.head_source,
-                         "tail source": ap.tail_source})
+                         "delay [ms]": 1e3 * ap.delay_s, "delay band [ms]": _span(1e3 * ap.delay_model_lo, 1e3 * ap.delay_model_hi),
+                         "energy [J]": ap.energy_j, "energy band [J]": _span(ap.energy_model_lo, ap.energy_model_hi),
+                         "head source": ap.head_source, "tail source": ap.tail_source})
 
+# %% ../nbs/12_explore.ipynb #639c58d4
 @patch
 def accuracy_points(self: Explorer, c: dict, r: pd.Series) -> list[dict]:
     "x, y and text of the accuracy view's traces: every model at choice `c`'s coding, the original model on JPEG, the chosen `r`."
@@ -293,6 +353,13 @@ def accuracy_points(self: Explorer, c: dict, r: pd.Series) -> list[dict]:
                  text=[_model_label(x) for x in m.itertuples()]),
             dict(x=[v["bytes"] for _, v in jq], y=[100 * v["top1"] for _, v in jq], text=[f"JPEG q{q}" for q, _ in jq]),
             dict(x=[r["bytes"]], y=[100 * r["acc"]], text=[f"current choice: {_model_label(r)}"])]
+
+# %% ../nbs/12_explore.ipynb #5cc98246
+def models_note(dev: system.Processor) -> str:
+    "What the bars and the whiskers are, for a device with device models ('' without)."
+    if not dev.models: return ""
+    return (f"Bars: {dev.chosen.name}, the central device model; whiskers: the {BAND}, the lowest and highest mean of the "
+            f"{len(dev.candidates)} ({', '.join(dev.candidates)}). ")
 
 @patch
 def update(self: Explorer):
@@ -307,9 +374,13 @@ def update(self: Explorer):
     with self.lat_fig.batch_update():
         for bar, col, src in zip(self.lat_fig.data, ("head_s", "net_s", "tail_s"), (ap.head_source.tolist(), net, ap.tail_source.tolist())):
             bar.x, bar.y, bar.customdata = ap.approach.tolist(), ap[col].tolist(), src
-    dev, edge = self.device(c["device"]), self.edge(c["edge"])
+    dev, edge = self.device(c["device"], c["device_model"]), self.edge(c["edge"])
+    with self.lat_fig.batch_update():
+        self.lat_fig.data[3].update(band_points(ap, "delay_s", "delay_model_lo", "delay_model_hi", "s", dev), visible=bool(dev.models))
     with self.energy_fig.batch_update():
         self.energy_fig.data[0].x, self.energy_fig.data[0].y = ap.approach.tolist(), ap.energy_j.tolist()
+        self.energy_fig.data[1].update(band_points(ap, "energy_j", "energy_model_lo", "energy_model_hi", "J", dev),
+                                       visible=bool(dev.models) and has_power_model(dev))
         known = has_power_model(dev)
         self.energy_fig.layout.title.text = ENERGY_TITLE if known else f"{ENERGY_TITLE}: {NO_POWER}"
         self.energy_fig.layout.annotations = [] if known else [dict(text=NO_POWER, xref="paper", yref="paper", x=0.5, y=0.5,
@@ -324,24 +395,26 @@ def update(self: Explorer):
                           f"(measured), top-1 {100 * r['acc']:.2f}%. On {dev.label} with {edge.label} over {link.name}, JPEG input "
                           f"{c['offload']} ({self.offload[c['offload']][1]}): {part(ap.iloc[-1])}; "
                           + "; ".join(part(a) for a in ap.iloc[:-1].itertuples())
-                          + f".{power}<br><small>{dev.source}. Edge: {edge.source}.</small>")
+                          + f".{power}<br><small>{dev.source}. {models_note(dev)}Edge: {edge.source}.</small>")
     self.quality_name.value = f"<small>{link.name}</small>"
     self.table.value = (f"<b>The numbers behind the view</b>: {_model_label(r)}, {coding}, {dev.label}, {edge.label}, {link.name}"
                         + approaches_table(ap).to_html(index=False, na_rep="n/a", float_format=lambda x: f"{x:,.4g}"))
     self._show()
 
+# %% ../nbs/12_explore.ipynb #ba157fbf
 @patch
 def widget(self: Explorer):
     "The whole explorer as one ipywidgets box: controls on top, views below."
     import ipywidgets as W
     w = self.w
     controls = W.HBox([W.VBox([w["arch"], w["split"], w["channels"], w["method"]]), W.VBox([w["bq"], w["coder"], w["offload"]]),
-                       W.VBox([w["link"], w["quality"], self.quality_name, w["device"], w["edge"]])],
+                       W.VBox([w["link"], w["quality"], self.quality_name, w["device"], w["device_model"], w["edge"]])],
                       layout=W.Layout(flex_flow="row wrap"))
     v = self.views
     return W.VBox([controls, self.errors, self.summary, W.HBox([v["acc"], v["lat"]], layout=W.Layout(flex_flow="row wrap")),
                    v["energy"], self.table])
 
+# %% ../nbs/12_explore.ipynb #7cf27a90
 @patch
 def _ipython_display_(self: Explorer):
     from IPython.display import display
@@ -349,11 +422,21 @@ def _ipython_display_(self: Explorer):
 
 # %% ../nbs/12_explore.ipynb #6ccd900e
 OFFLINE_KINDS = ("wifi", "lte", "lora")
+BANDS = {"delay_s": ("delay_model_lo", "delay_model_hi", "s"), "energy_j": ("energy_model_lo", "energy_model_hi", "J")}
 
+def _add_accuracy_traces(fig, acc):
+    """The accuracy view of `views_figure` (column 1), from `accuracy_points`: every model, the original model on JPEG
+    input, and the current choice as a big red star (trace 2, which the C slider moves)."""
+    for name, points in zip(("all models", "original model, JPEG input", "current choice"), acc):
+        big = name == "current choice"
+        fig.add_scatter(**points, name=name, mode="lines+markers" if name.startswith("original") else "markers", row=1, col=1,
+                        marker=dict(size=16 if big else 8, color="red" if big else None, symbol="star" if big else "circle"),
+                        hovertemplate="%{text}<br>%{x:.0f} B, %{y:.2f}%<extra></extra>")
+
+# %% ../nbs/12_explore.ipynb #b6de5242
 @patch
 def views_figure(self: Explorer, kinds: tuple = OFFLINE_KINDS):
     "The three views of the current choice as one plotly figure with a C slider and link-kind buttons, every state precomputed."
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
     c0, m = self.choice(), self.models
     widths = sorted(int(x) for x in m[(m.arch == c0["arch"]) & (m.split == c0["split"]) & (m.method == c0["method"])].channels.unique())
@@ -361,41 +444,45 @@ def views_figure(self: Explorer, kinds: tuple = OFFLINE_KINDS):
               for C in widths for kind in kinds}
     first = (c0["channels"], c0["link"] if c0["link"] in kinds else kinds[0])
     r0 = states[first][0]
-    dev, edge = self.device(c0["device"]), self.edge(c0["edge"])
+    dev, edge = self.device(c0["device"], c0["device_model"]), self.edge(c0["edge"])
     energy_title = ENERGY_TITLE if has_power_model(dev) else f"{ENERGY_TITLE}: {NO_POWER}"
     fig = make_subplots(rows=1, cols=3, subplot_titles=("accuracy vs transferred bytes", "latency breakdown", energy_title),
                         horizontal_spacing=0.07)
-    acc = self.accuracy_points(c0, r0)
-    for name, points in zip(("all models", "original model, JPEG input", "current choice"), acc):
-        big = name == "current choice"
-        fig.add_scatter(**points, name=name, mode="lines+markers" if name.startswith("original") else "markers", row=1, col=1,
-                        marker=dict(size=16 if big else 8, color="red" if big else None, symbol="star" if big else "circle"),
-                        hovertemplate="%{text}<br>%{x:.0f} B, %{y:.2f}%<extra></extra>")
+    _add_accuracy_traces(fig, self.accuracy_points(c0, r0))
     parts = (("head (device)", "head_s", "#4c72b0"), ("transfer", "net_s", "#dd8452"), ("tail (edge)", "tail_s", "#55a868"))
-    bars = {}                                          # trace index -> (kind, column)
+    def points(ap, col, band):
+        "A bar's or a band trace's data at the approaches `ap` (a bar has no text and no whiskers)."
+        return band_points(ap, col, *BANDS[col], dev) if band else dict(x=ap.approach.tolist(), y=ap[col].tolist(), text=None, error_y=None)
+    bars = {}                                          # trace index -> (kind, column, band trace?)
     for kind in kinds:
         ap, link = states[(first[0], kind)][1], self.links(kind)[-1]
         for part, col, color in parts:
-            bars[len(fig.data)] = (kind, col)
+            bars[len(fig.data)] = (kind, col, False)
             fig.add_bar(x=ap.approach.tolist(), y=ap[col].tolist(), name=part, marker_color=color, legendgroup=part,
                         showlegend=kind == first[1], visible=kind == first[1], row=1, col=2,
                         hovertemplate=f"%{{x}}: %{{y:.4f}} s over {link.name}<extra>{part}</extra>")
-        bars[len(fig.data)] = (kind, "energy_j")
+        bars[len(fig.data)] = (kind, "energy_j", False)
         fig.add_bar(x=ap.approach.tolist(), y=ap.energy_j.tolist(), name="energy", marker_color="#8172b3", showlegend=False,
                     visible=kind == first[1], row=1, col=3, hovertemplate="%{x}: %{y:.3f} J<extra></extra>")
-    moved = [2, *bars]                                 # the current choice's star and every bar
+        for col, where in (("delay_s", 2), ("energy_j", 3)):      # the band over the device models, on both cost views
+            bars[len(fig.data)] = (kind, col, True)
+            fig.add_trace(band_trace(**points(ap, col, True), legendgroup=BAND, showlegend=kind == first[1] and col == "delay_s",
+                                     visible=kind == first[1]), row=1, col=where)
+    moved = [2, *bars]                                 # the current choice's star, every bar and every band
     def step(C):
         r = states[(C, first[1])][0]
-        data = [(r["bytes"], 100 * r["acc"])] + [states[(C, k)][1] for k, _ in bars.values()]
-        return dict(label=str(C), method="restyle", args=[dict(
-            x=[[data[0][0]]] + [ap.approach.tolist() for ap in data[1:]],
-            y=[[data[0][1]]] + [ap[col].tolist() for ap, (_, col) in zip(data[1:], bars.values())],
-            text=[[f"current choice: {_model_label(r)}"]] + [None] * len(bars)), moved])
+        data = [points(states[(C, k)][1], col, band) for k, col, band in bars.values()]
+        return dict(label=str(C), method="restyle", args=[{
+            "x": [[r["bytes"]]] + [d["x"] for d in data], "y": [[100 * r["acc"]]] + [d["y"] for d in data],
+            "text": [[f"current choice: {_model_label(r)}"]] + [d["text"] for d in data],
+            "error_y.array": [None] + [d["error_y"] and d["error_y"]["array"] for d in data],
+            "error_y.arrayminus": [None] + [d["error_y"] and d["error_y"]["arrayminus"] for d in data]}, moved])
     buttons = [dict(label=f"{kind}: {self.links(kind)[-1].name}", method="restyle",
-                    args=[dict(visible=[True] * 3 + [k == kind for k, _ in bars.values()])]) for kind in kinds]
+                    args=[dict(visible=[True] * 3 + [k == kind for k, _, _ in bars.values()])]) for kind in kinds]
     fig.update_layout(
         title=dict(text=f"{METHOD_LABELS.get(c0['method'], c0['method'])} {ARCH_LABELS.get(c0['arch'], c0['arch'])} "
-                        f"{c0['split'].upper()}, {_coding(c0)}, {dev.label}, {edge.label}, JPEG input {c0['offload']}",
+                        f"{c0['split'].upper()}, {_coding(c0)}, {dev.label}" + (f" ({dev.chosen.name} central)" if dev.models else "")
+                        + f", {edge.label}, JPEG input {c0['offload']}",
                    font=dict(size=14), y=0.97, yanchor="top"),
         barmode="stack", height=620, width=1500, margin=dict(t=170, b=120), legend=dict(font=dict(size=9)),
         xaxis=dict(type="log", title="bytes per image"), yaxis=dict(title="top-1 [%]"), yaxis2=dict(title="delay [s]"),
@@ -406,6 +493,7 @@ def views_figure(self: Explorer, kinds: tuple = OFFLINE_KINDS):
                           active=list(kinds).index(first[1]), buttons=buttons)])
     return fig
 
+# %% ../nbs/12_explore.ipynb #ee30b5b0
 def write_views_html(fig, path: str | Path) -> Path:
     "Write `views_figure`'s figure as a self-contained HTML file (plotly.js inlined, nothing fetched)."
     path = Path(path)
@@ -437,6 +525,7 @@ def app_notebook(results: str | Path, data: str | Path | None = None):
     nb.metadata.update(kernelspec=dict(name="python3", display_name="Python 3", language="python"), title="BottleFit explorer")
     return nb
 
+# %% ../nbs/12_explore.ipynb #70871911
 def free_port(port: int = DEFAULT_PORT) -> int:
     "`port` if it is free on 127.0.0.1 (0: any free port); a taken port is a ConfigError."
     with socket.socket() as s:
@@ -444,16 +533,19 @@ def free_port(port: int = DEFAULT_PORT) -> int:
         except OSError: raise ConfigError(f"port {port} on 127.0.0.1 is taken; give another with --port (0 picks a free one)") from None
         return s.getsockname()[1]
 
+# %% ../nbs/12_explore.ipynb #45875aed
 def voila_command(notebook: str | Path, port: int, browser: bool = False) -> list[str]:
     "The command line that serves `notebook` with Voila on 127.0.0.1:`port`."
     return [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
             *([] if browser else ["--no-browser"])]
 
+# %% ../nbs/12_explore.ipynb #20b9a9dc
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
 
+# %% ../nbs/12_explore.ipynb #6f712eaf
 def _die_with_parent():
     "Run in Voila's process before it starts: Linux sends it SIGTERM when `explore` dies, even by SIGKILL (PR_SET_PDEATHSIG)."
     try:
@@ -461,6 +553,7 @@ def _die_with_parent():
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)     # 1 = PR_SET_PDEATHSIG; Voila shuts its kernels down on SIGTERM
     except (OSError, AttributeError): pass                             # not Linux: Ctrl-C and SIGTERM still stop both
 
+# %% ../nbs/12_explore.ipynb #964710e8
 def _stop(proc: subprocess.Popen, wait_s: float = 20):
     "Stop Voila: SIGTERM (it shuts its kernels down), then SIGKILL if it does not end."
     if proc.poll() is None:
@@ -468,6 +561,7 @@ def _stop(proc: subprocess.Popen, wait_s: float = 20):
         try: proc.wait(wait_s)
         except subprocess.TimeoutExpired: proc.kill(); proc.wait()
 
+# %% ../nbs/12_explore.ipynb #46f5245e
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 

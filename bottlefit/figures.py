@@ -47,7 +47,7 @@ def scale_note(records: dict, preset: str) -> str:
             f"only the trends are. Records made by code revision(s) {', '.join(revs) or 'unknown'}.")
 
 # %% ../nbs/11_figures.ipynb #72e28a49
-FIGURE_NOTEBOOKS = ("table1", "table2", "curves", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "pareto", "claims", "explorer")
+FIGURE_NOTEBOOKS = ("table1", "table2", "curves", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "devices", "pareto", "claims", "explorer")
 
 def figures_dir(preset: str) -> Path:
     "figures/<preset>/ in the project."

@@ -16,9 +16,11 @@ from .results import ARCH_LABELS, METHOD_LABELS
 from .tables import NARROW_BELOW, SIZE_SERIES
 
 # %% auto #0
-__all__ = ['SERIES_STYLE', 'PLOTLY_JS', 'APPROACH_STYLE', 'LOCAL_STYLE', 'plot_tradeoff', 'tradeoff_html', 'plotly_js',
-           'plot_sizes', 'local_label', 'wifi_ticklabels', 'plot_delay', 'plot_power_cdf', 'plot_power_bars',
-           'plot_pareto', 'plot_curves', 'save_figure']
+__all__ = ['SERIES_STYLE', 'PLOTLY_JS', 'APPROACH_STYLE', 'LOCAL_STYLE', 'BAND_LABEL', 'BAND_NOTE', 'POWER_MARK_LABEL',
+           'CANDIDATE_MARKERS', 'baseline_series', 'measured_line', 'plot_tradeoff', 'tradeoff_html', 'plotly_js',
+           'plot_sizes', 'local_label', 'wifi_ticklabels', 'plot_delay', 'with_power_band', 'sec5_table',
+           'power_summary', 'plot_power_cdf', 'plot_power_bars', 'plot_pareto', 'plot_head_bands', 'plot_curves',
+           'save_figure']
 
 # %% ../nbs/19_plots.ipynb #06a0d6df
 SERIES_STYLE = {"BottleFit FT(FE), float32": ("tab:blue", "o", ":"), "BottleFit FT(FE) + BQ": ("tab:blue", "o", "-"),
@@ -33,15 +35,71 @@ def _plain_log_axis(axis):
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
+# %% ../nbs/19_plots.ipynb #72730f5a
+_BASELINE = "Best baseline (Table I)"
+
+def baseline_series(pts: pd.DataFrame) -> pd.DataFrame:
+    """`pts` (`tradeoff_points`, stacked over panels) with each best-baseline series named for what it holds: the C of the
+    paper's Table I, listed ('Best baseline (Table I: C = 3, 12)'), and the study's narrow bottlenecks below
+    `NARROW_BELOW`, which Table I does not have ('Best baseline, narrow C = 1, 2 (not in Table I)'). '+ BQ' is kept."""
+    pts = pts.copy()
+    cs = lambda rows: ", ".join(str(int(k)) for k in sorted(pts[rows].key.unique()))
+    for suffix in ("", " + BQ"):
+        rows = pts.series == _BASELINE + suffix
+        narrow, table = rows & (pts.key < NARROW_BELOW), rows & (pts.key >= NARROW_BELOW)
+        names = {}
+        if table.any(): names[f"{_BASELINE[:-1]}: C = {cs(table)}){suffix}"] = table
+        if narrow.any(): names[f"Best baseline, narrow C = {cs(narrow)} (not in Table I){suffix}"] = narrow
+        for name, r in names.items(): pts.loc[r, "series"] = name
+    return pts
+
+# %% ../nbs/19_plots.ipynb #629f714d
+def _series_style(name: str) -> tuple[str, str, str, bool]:
+    "(colour, marker, line style, hollow marker) of a series; a renamed best baseline keeps its family's, hollow where narrow."
+    if name in SERIES_STYLE: return (*SERIES_STYLE[name], False)
+    if name.startswith("Best baseline"): return (*SERIES_STYLE[_BASELINE + (" + BQ" if name.endswith(" + BQ") else "")], "narrow" in name)
+    return ("k", ".", "-", False)
+
+# %% ../nbs/19_plots.ipynb #28a09478
+def measured_line(g: pd.DataFrame, grid) -> tuple[np.ndarray, np.ndarray, bool]:
+    """x (bytes) and y (top-1) of a series keyed by C, in order of C, with a gap (NaN) wherever two consecutive points skip a
+    C of `grid` (every C measured in the panel): a line is drawn only between neighbouring measured C. Also whether any
+    segment is left (if not, the series is drawn as markers alone)."""
+    pos = {k: i for i, k in enumerate(sorted(grid))}
+    xs, ys, joined, prev = [], [], False, None
+    for k, b, t in sorted(zip(g.key, g.bytes, g.top1)):
+        if prev is not None:
+            if pos[k] - pos[prev] == 1: joined = True
+            else: xs.append(np.nan); ys.append(np.nan)
+        xs.append(b); ys.append(t); prev = k
+    return np.array(xs, dtype=float), np.array(ys, dtype=float), joined
+
+# %% ../nbs/19_plots.ipynb #a906efae
+def _panel_lines(pts: pd.DataFrame):
+    "(name, x, y, joined, points) per series of one panel: C-keyed series with gaps where a C was not measured, JPEG by bytes."
+    grid = sorted(pts[~pts.series.str.contains("JPEG")].key.unique())
+    for name, g in pts.groupby("series", sort=False):
+        if "JPEG" in name:
+            g = g.sort_values("bytes")
+            yield name, g.bytes.to_numpy(float), g.top1.to_numpy(float), len(g) > 1, g
+        else: yield name, *measured_line(g, grid), g.sort_values("key")
+
+def _split_panels(panels: dict) -> dict:
+    "`panels` with `baseline_series` applied to all of them at once, so that every panel names the baselines alike."
+    both = baseline_series(pd.concat([p.assign(_panel=i) for i, (p, _) in enumerate(panels.values())], ignore_index=True))
+    return {label: (both[both._panel == i].drop(columns="_panel"), t1) for i, (label, (_, t1)) in enumerate(panels.items())}
+
+# %% ../nbs/19_plots.ipynb #c0751ba5
 def plot_tradeoff(panels: dict[str, tuple[pd.DataFrame, float]], title: str):
-    "One panel per backbone: {label: (points, teacher top-1 %)}; log-scale bytes against top-1."
+    """One panel per backbone: {label: (points, teacher top-1 %)}; log-scale bytes against top-1. Lines join neighbouring
+    measured C only; the best baselines are split into Table I's C and the narrow ones (hollow markers)."""
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
-    for ax, (label, (pts, t1)) in zip(axes[0], panels.items()):
-        for name, g in pts.groupby("series", sort=False):
-            color, marker, ls = SERIES_STYLE.get(name, ("k", ".", "-"))
-            g = g.sort_values("bytes")
-            ax.plot(g.bytes, g.top1, color=color, marker=marker, linestyle=ls, label=name)
+    for ax, (label, (pts, t1)) in zip(axes[0], _split_panels(panels).items()):
+        for name, x, y, joined, g in _panel_lines(pts):
+            color, marker, ls, hollow = _series_style(name)
+            ax.plot(x, y, color=color, marker=marker, linestyle=ls if joined else "none", mfc="white" if hollow else color,
+                    mec=color, label=name)
             for _, p in g.iterrows():
                 ax.annotate(f"{'q' if 'JPEG' in name else 'C='}{p.key}", (p.bytes, p.top1), textcoords="offset points",
                             xytext=(4, 4), fontsize=7, color=color)
@@ -56,16 +114,18 @@ def plot_tradeoff(panels: dict[str, tuple[pd.DataFrame, float]], title: str):
 
 # %% ../nbs/19_plots.ipynb #a22d35c0
 def tradeoff_html(panels: dict[str, tuple[pd.DataFrame, float]], title: str, dest: str | Path) -> Path:
-    "The accuracy-vs-bytes panels as one interactive plotly HTML file (hover shows C or JPEG quality)."
+    "The accuracy-vs-bytes panels as one interactive plotly HTML file (hover shows C or JPEG quality); lines as in `plot_tradeoff`."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels))
-    for i, (label, (pts, t1)) in enumerate(panels.items(), start=1):
-        for name, g in pts.groupby("series", sort=False):
-            g = g.sort_values("bytes")
-            color = SERIES_STYLE.get(name, ("black",))[0].replace("tab:", "")
-            fig.add_trace(go.Scatter(x=g.bytes, y=g.top1, mode="lines+markers", name=name, legendgroup=name, showlegend=i == 1,
-                                     line=dict(color=color), text=[f"{'q' if 'JPEG' in name else 'C='}{k}" for k in g.key],
+    for i, (label, (pts, t1)) in enumerate(_split_panels(panels).items(), start=1):
+        for name, x, y, joined, g in _panel_lines(pts):
+            color = _series_style(name)[0].replace("tab:", "")
+            keys = iter(g.key)                  # one label per measured point, none at a gap
+            text = ["" if np.isnan(v) else f"{'q' if 'JPEG' in name else 'C='}{next(keys)}" for v in x]
+            fig.add_trace(go.Scatter(x=[None if np.isnan(v) else v for v in x], y=[None if np.isnan(v) else v for v in y],
+                                     mode="lines+markers" if joined else "markers", name=name, legendgroup=name, showlegend=i == 1,
+                                     line=dict(color=color), text=text, connectgaps=False,
                                      hovertemplate="%{text}: %{x:.0f} B, %{y:.2f}%<extra>" + name + "</extra>"), row=1, col=i)
         fig.add_hline(y=t1, line_dash="dash", line_color="black", row=1, col=i)
         fig.update_xaxes(type="log", title_text="bytes per image", row=1, col=i)
@@ -110,20 +170,28 @@ APPROACH_STYLE = {"offload (JPEG)": ("tab:orange", "o"), "BottleFit C=3": ("tab:
 
 LOCAL_STYLE = {"local": ("black", "--"), "local MobileNetV2": ("tab:green", "-.")}
 
+BAND_LABEL = "pale bar: range over the candidate device models"
+BAND_NOTE = ("Device-model range: the mean recomputed with the head's delay predicted by each usable candidate device model "
+             "(23_devices; every fit and its leave-one-out error in devices.md), the network and the edge unchanged; the markers "
+             "use the central candidate. Local computing (the paper's delays) and offloading (nothing computed on the device) have "
+             "no range.")
+
 def _approach_name(sf: pd.DataFrame, ap: str) -> str:
     "'offload (40 KB JPEG)' for offloading (its size), the approach's label otherwise."
-    if ap != "offload (JPEG)": return ap
-    return f"offload ({sf[sf.approach == ap].upload_bytes.iloc[0] / 1e3:.0f} KB JPEG)"
+    rows = sf[sf.approach == ap]
+    if rows["kind"].iloc[0] != "offload": return ap
+    return f"offload ({rows.upload_bytes.iloc[0] / 1e3:.0f} KB JPEG)"
 
 def local_label(row) -> str:
     "'local ResNet-152 (paper, 0.53 s)': a local-computing row of a system frame with its model, the source and the delay."
-    model = "MobileNetV2" if row["approach"] == "local MobileNetV2" else ARCH_LABELS.get(row["arch"], row["arch"])
-    return f"local {model} ({row['head_source']}, {row['delay_mean']:.2f} s)"
+    return f"local {ARCH_LABELS.get(row['model'], row['model'])} ({row['head_source']}, {row['delay_mean']:.2f} s)"
 
 def wifi_ticklabels(links) -> list[str]:
-    "'level 1: 10.3 Mbit/s / 24% outage s' for each WiFi link (its mean rate and share of seconds without throughput)."
-    mean = lambda l: np.concatenate(l.series).mean() if getattr(l, "series", None) else l.mean_rate_bps    # outage seconds included
-    return [f"level {i + 1}: {mean(l) / 1e6:.1f} Mbit/s\n{100 * l.outage_share:.0f}% outage s" for i, l in enumerate(links)]
+    """'level 1\\nmean 10.3 Mbit/s\\nmedian 8.1 Mbit/s\\n24% outage s' for each WiFi link: the mean and median rate of its
+    seconds (outage seconds included) and the share of seconds without any throughput."""
+    rates = lambda l: np.concatenate(l.series) if getattr(l, "series", None) else getattr(l, "rates_bps", np.array([l.mean_rate_bps]))
+    return [f"level {i + 1}\nmean {rates(l).mean() / 1e6:.1f} Mbit/s\nmedian {np.median(rates(l)) / 1e6:.1f} Mbit/s\n"
+            f"{100 * l.outage_share:.0f}% outage s" for i, l in enumerate(links)]
 
 def _legend_and_note(fig, handles: dict, note: str, ncol: int = 4):
     "The figure's legend under the panels and the wrapped `note` under the legend (saved along with `bbox_inches='tight'`)."
@@ -135,21 +203,31 @@ def _legend_and_note(fig, handles: dict, note: str, ncol: int = 4):
         fig.text(0.01, y - 0.01, textwrap.fill(note, int(19 * fig.get_figwidth())), fontsize=6.5, va="top", ha="left", color="0.3")
 
 # %% ../nbs/19_plots.ipynb #acd3a451
+def _has_band(sf: pd.DataFrame, what: str = "delay") -> bool: return {f"{what}_model_lo", f"{what}_model_hi"} <= set(sf.columns)
+
+def _wide(lo, hi) -> np.ndarray:
+    "Where a range is more than a point (a reported or unpredicted delay has lo == hi)."
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    return hi > lo * (1 + 1e-9) + 1e-12
+
 def plot_delay(sf: pd.DataFrame, xlabel: str, title: str, xticklabels=None, band: pd.DataFrame | None = None, note: str = "",
                median: bool = False):
-    "Figs. 9, 11, 12: mean delay (95% CI) of offloading and BottleFit per link condition, one panel per backbone, local lines labelled."
+    """Figs. 9, 11, 12: mean delay (95% CI) of offloading and BottleFit per link condition, one panel per backbone, local lines
+    labelled; behind each mean a pale bar in its colour from `delay_model_lo` to `delay_model_hi` (the range over the candidate
+    device models), where the frame has them and the range is more than a point."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     archs = [a for a in PAPER_ARCHS if a in set(sf.arch)]
-    remote = [ap for ap in sf.approach.unique() if not ap.startswith("local")]
+    remote = list(sf[sf["kind"] != "local"].approach.unique())
     fig, axes = plt.subplots(1, len(archs), figsize=(5 * len(archs), 4.2), squeeze=False, sharey=True)
-    local, handles = {}, {}
+    local, whole, handles, banded = {}, set(), {}, False
     for ax, a in zip(axes[0], archs):
         g = sf[sf.arch == a]
-        for ap in [x for x in g.approach.unique() if x.startswith("local")]:
+        for ap in g[g["kind"] == "local"].approach.unique():
             r = g[g.approach == ap].iloc[0]
             color, ls = LOCAL_STYLE.get(ap, ("0.4", ":"))
             local.setdefault(local_label(r), ax.axhline(r.delay_mean, color=color, linestyle=ls, linewidth=1.4, zorder=1))
+            if r["model"] == r["arch"]: whole.add(local_label(r))
         if band is not None:
             b = band[band.arch == a].sort_values("link_index")
             label = f"offload, {b.low_upload_bytes.iloc[0] / 1e3:.1f}–{b.high_upload_bytes.iloc[0] / 1e3:.1f} KB JPEG (mean)"
@@ -160,6 +238,11 @@ def plot_delay(sf: pd.DataFrame, xlabel: str, title: str, xticklabels=None, band
             x = h.link_index + (i - (len(remote) - 1) / 2) * 0.07
             color, marker = APPROACH_STYLE.get(ap, ("0.3", "o"))
             name = _approach_name(sf, ap)
+            if _has_band(h):
+                wide = _wide(h.delay_model_lo, h.delay_model_hi)
+                if wide.any():
+                    ax.vlines(x[wide], h.delay_model_lo[wide], h.delay_model_hi[wide], color=color, linewidth=5, alpha=0.3, zorder=1)
+                    banded = True
             e = ax.errorbar(x, h.delay_mean, yerr=[h.delay_mean - h.delay_ci_lo, h.delay_ci_hi - h.delay_mean], marker=marker, ms=4,
                             capsize=2.5, color=color, linewidth=1.2)
             handles.setdefault(f"{name}: mean, 95% CI", e)
@@ -171,54 +254,154 @@ def plot_delay(sf: pd.DataFrame, xlabel: str, title: str, xticklabels=None, band
         ax.set(yscale="log", xlabel=xlabel, title=ARCH_LABELS.get(a, a))
         _plain_log_axis(ax.yaxis)
         ax.grid(True, which="both", alpha=0.3)
+    if banded: handles[BAND_LABEL] = Line2D([], [], color="0.45", linewidth=5, alpha=0.35)
     if median: handles["median (p50): hollow marker of the same shape"] = Line2D([], [], linestyle="none", marker="o", mfc="white", mec="0.3")
-    axes[0][0].set_ylabel("end-to-end delay [s]")
+    axes[0][0].set_ylabel("end-to-end delay [s]" + ("\nfilled: mean, hollow: median" if median else ""))
     fig.suptitle(title)
     fig.tight_layout()
-    full = [k for k in local if "MobileNetV2" not in k]         # the full models first, then MobileNetV2
-    _legend_and_note(fig, {**{k: local[k] for k in full}, **{k: v for k, v in local.items() if k not in full}, **handles}, note)
+    first = [k for k in local if k in whole]                     # the backbones run whole first, then MobileNetV2
+    _legend_and_note(fig, {**{k: local[k] for k in first}, **{k: v for k, v in local.items() if k not in first}, **handles}, note)
     return fig
 
-# %% ../nbs/19_plots.ipynb #e3a1fd13
-def _power_label(sf: pd.DataFrame, ap: str) -> str:
-    if not ap.startswith("local"): return _approach_name(sf, ap)
-    model = "MobileNetV2" if ap == "local MobileNetV2" else "full model"
-    return f"local, {model} ({sf[sf.approach == ap].power_w.mean():.1f} W)"
+# %% ../nbs/19_plots.ipynb #eddd4554
+def with_power_band(sf: pd.DataFrame) -> pd.DataFrame:
+    """`sf` with `power_model_lo`/`power_model_hi` [W]: each row's average power (mean energy over mean delay, as `power_w`)
+    under the candidate device models at the two ends of its range. Only the head's delay differs between them, and both
+    energy and delay grow with it, so the ends pair up: lowest energy with lowest delay."""
+    f = sf.copy()
+    ends = [np.divide(f[f"energy_model_{e}"], f[f"delay_model_{e}"], out=np.full(len(f), np.nan), where=f[f"delay_model_{e}"].to_numpy() > 0)
+            for e in ("lo", "hi")]
+    f["power_model_lo"], f["power_model_hi"] = np.fmin(*ends), np.fmax(*ends)
+    return f
 
+def _sig(v, digits: int = 3) -> str:
+    "`v` to `digits` significant digits, never in exponent notation ('' for a missing value)."
+    if v is None or not np.isfinite(float(v)): return ""
+    return np.format_float_positional(float(v), precision=digits, unique=False, fractional=False, trim="-")
+
+def _span(lo, hi) -> str:
+    "'0.16–0.35' for a range, '—' where it is a single point."
+    return f"{_sig(lo)}–{_sig(hi)}" if _wide([lo], [hi])[0] else "—"
+
+def sec5_table(sf: pd.DataFrame, band: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The readable table of a `system_frame` (Figs. 9 to 13): per backbone, approach and link, the mean delay with its
+    median and the link's share of outage seconds beside it, the p5–p95 range, the range over the candidate device models,
+    and energy and power likewise; with `band` (`offload_band`), offloading's delay over the JPEG sizes. Numbers to three
+    significant digits, as strings ('—': no range). The CSV keeps every column at full precision."""
+    f = with_power_band(sf) if _has_band(sf, "energy") else sf
+    f = f.assign(_a=f.arch.map({a: i for i, a in enumerate(PAPER_ARCHS)}).fillna(len(PAPER_ARCHS))).sort_values(["_a", "link_index"], kind="stable")
+    if band is not None:
+        f = f.merge(band, on=["arch", "link_index"], how="left", sort=False)
+    rows = []
+    for _, r in f.iterrows():
+        row = {"backbone": ARCH_LABELS.get(r.arch, r.arch), "approach": _approach_name(sf, r.approach), "link": r.link,
+               "mean [s]": _sig(r.delay_mean), "median [s]": _sig(r.delay_p50), "outage s": f"{100 * r.get('outage_share', 0.0):.0f}%",
+               "p5–p95 [s]": f"{_sig(r.delay_p5)}–{_sig(r.delay_p95)}"}
+        if _has_band(sf): row["device models [s]"] = _span(r.delay_model_lo, r.delay_model_hi)
+        if band is not None:
+            row[f"JPEG {r.low_upload_bytes / 1e3:.0f}–{r.high_upload_bytes / 1e3:.0f} KB [s]"] = (
+                _span(r.low_delay_mean, r.high_delay_mean) if r["kind"] == "offload" else "—")
+        row["energy [J]"] = _sig(r.energy_j)
+        if _has_band(sf, "energy"): row["device models [J]"] = _span(r.energy_model_lo, r.energy_model_hi)
+        row["power [W]"] = _sig(r.power_w)
+        if "power_model_lo" in f: row["device models [W]"] = _span(r.power_model_lo, r.power_model_hi)
+        row["head"] = r.head_source
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(["backbone", "approach", "link"])
+
+# %% ../nbs/19_plots.ipynb #e3a1fd13
+POWER_MARK_LABEL = ("◆ above the curves: mean power as the claims aggregate it (each level's mean energy / mean delay, "
+                    "averaged over the levels); bar: range over the candidate device models")
+
+def power_summary(sf: pd.DataFrame) -> pd.DataFrame:
+    """Per backbone and approach over the link conditions (Figs. 10 and 13): `power_w`, the mean over the conditions of each
+    one's average power (its mean energy over its mean delay): what the bars of Fig. 13, the markers above Fig. 10's curves
+    and claims V-B.3, V-B.4 and V-C.3 use, with `power_model_lo`/`_hi` (the same mean of each condition's range ends);
+    `energy_j` likewise; and, where `sf` has per-draw samples (`system_frame(..., samples=True)`), `power_draw_mean` and
+    `power_draw_p50`: the mean and median of every inference's own power, pooled over the conditions: what the CDF shows."""
+    f = with_power_band(sf)
+    g = f.groupby(["arch", "approach"], sort=False)
+    out = g.agg(kind=("kind", "first"), power_w=("power_w", "mean"), power_model_lo=("power_model_lo", "mean"),
+                power_model_hi=("power_model_hi", "mean"))
+    if "power_samples" in f:
+        pooled = {k: np.concatenate(list(v)) for k, v in g.power_samples}
+        out["power_draw_mean"] = [float(np.mean(pooled[k])) for k in out.index]
+        out["power_draw_p50"] = [float(np.median(pooled[k])) for k in out.index]
+    rest = g.agg(energy_j=("energy_j", "mean"), energy_model_lo=("energy_model_lo", "mean"), energy_model_hi=("energy_model_hi", "mean"),
+                 head_source=("head_source", "first"), tail_source=("tail_source", "first"))
+    return out.join(rest)
+
+# %% ../nbs/19_plots.ipynb #308c78eb
+def _power_label(sf: pd.DataFrame, ap: str) -> str:
+    "'local, full model (4.3 W)' or 'local, MobileNetV2 (2.9 W)' for local computing (its mean power), `_approach_name` otherwise."
+    rows = sf[sf.approach == ap]
+    if rows["kind"].iloc[0] != "local": return _approach_name(sf, ap)
+    model = "full model" if (rows["model"] == rows.arch).all() else ARCH_LABELS.get(rows["model"].iloc[0], rows["model"].iloc[0])
+    return f"local, {model} ({rows.power_w.mean():.1f} W)"
+
+# %% ../nbs/19_plots.ipynb #9ef3c6a9
 def plot_power_cdf(sf: pd.DataFrame, title: str, note: str = ""):
-    "Fig. 10: CDF of the device's power per inference (needs `system_frame(..., samples=True)`), one panel per backbone."
+    """Fig. 10: CDF of the device's power per inference (needs `system_frame(..., samples=True)`), one panel per backbone; above
+    the curves, per approach, `power_summary`'s `power_w` (◆) with its range over the candidate device models."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     archs = [a for a in PAPER_ARCHS if a in set(sf.arch)]
-    fig, axes = plt.subplots(1, len(archs), figsize=(5 * len(archs), 3.8), squeeze=False, sharey=True)
-    handles = {}
+    summary = power_summary(sf)
+    fig, axes = plt.subplots(1, len(archs), figsize=(5 * len(archs), 4.2), squeeze=False, sharey=True)
+    handles, top = {}, 1.0
     for ax, a in zip(axes[0], archs):
-        for ap, h in sf[sf.arch == a].groupby("approach", sort=False):
+        for j, (ap, h) in enumerate(sf[sf.arch == a].groupby("approach", sort=False)):
             x = np.sort(np.concatenate(list(h.power_samples)))
             color, ls = LOCAL_STYLE.get(ap, (APPROACH_STYLE.get(ap, ("0.3",))[0], "-"))
             x, y = np.concatenate([[x[0]], x]), np.concatenate([[0.0], np.arange(1, len(x) + 1) / len(x)])
             line, = ax.step(x, y, where="post", color=color, linestyle=ls, linewidth=1.4)
             handles.setdefault(_power_label(sf, ap), line)
-        ax.set(xlabel="device power per inference [W]", title=ARCH_LABELS.get(a, a), xlim=(0, None))
+            s, yj = summary.loc[(a, ap)], 1.06 + 0.045 * j
+            ax.errorbar([s.power_w], [yj], xerr=[[max(0.0, s.power_w - s.power_model_lo)], [max(0.0, s.power_model_hi - s.power_w)]], marker="D", ms=4,
+                        color=color, capsize=2, linewidth=1.2, linestyle="none")
+            top = max(top, yj + 0.045)
+        ax.axhline(1.0, color="0.6", linewidth=0.6)
+        ax.set(xlabel="device power per inference [W]", title=ARCH_LABELS.get(a, a), xlim=(0, None), ylim=(0, top),
+               yticks=[0, 0.25, 0.5, 0.75, 1.0])
         ax.grid(True, alpha=0.3)
-    axes[0][0].set_ylabel("CDF")
+    handles[POWER_MARK_LABEL] = Line2D([], [], color="0.3", marker="D", ms=4, linewidth=1.2)
+    axes[0][0].set_ylabel("CDF over the inferences of all levels")
     fig.suptitle(title)
     fig.tight_layout()
-    _legend_and_note(fig, handles, note, ncol=6)
+    _legend_and_note(fig, handles, note, ncol=3)
     return fig
 
+# %% ../nbs/19_plots.ipynb #f2242eef
 def plot_power_bars(sf: pd.DataFrame, title: str, note: str = ""):
-    "Fig. 13: average power [W] per approach and backbone (mean over the link conditions), the value on each bar."
+    """Fig. 13: average power [W] per approach and backbone (`power_summary`'s `power_w`: mean over the link conditions), the
+    value on each bar, and an error bar over the range of the candidate device models where it is more than a point."""
     import matplotlib.pyplot as plt
-    p = sf.groupby(["arch", "approach"], sort=False).power_w.mean().unstack()
+    from matplotlib.lines import Line2D
+    s = power_summary(sf)
+    archs = list(dict.fromkeys(s.index.get_level_values("arch")))
+    aps = list(dict.fromkeys(s.index.get_level_values("approach")))
     fig, ax = plt.subplots(figsize=(9, 4))
-    colors = [LOCAL_STYLE.get(c, APPROACH_STYLE.get(c, ("0.5",)))[0] for c in p.columns]
-    p.rename(index=ARCH_LABELS).plot.bar(ax=ax, color=colors, rot=0, legend=False, width=0.8)
-    for c in ax.containers: ax.bar_label(c, fmt="%.2f", fontsize=6.5, padding=1)
+    w, x, handles, banded = 0.8 / len(aps), np.arange(len(archs)), {}, False
+    for i, ap in enumerate(aps):
+        r = s.xs(ap, level="approach").reindex(archs)
+        color = LOCAL_STYLE.get(ap, APPROACH_STYLE.get(ap, ("0.5",)))[0]
+        bars = ax.bar(x + (i - (len(aps) - 1) / 2) * w, r.power_w, w, color=color)
+        ax.bar_label(bars, fmt="%.2f", fontsize=6.5, padding=1)
+        wide = _wide(r.power_model_lo, r.power_model_hi)
+        if wide.any():
+            ax.errorbar((x + (i - (len(aps) - 1) / 2) * w)[wide], r.power_w[wide],
+                        yerr=[(r.power_w - r.power_model_lo).clip(lower=0)[wide], (r.power_model_hi - r.power_w).clip(lower=0)[wide]], linestyle="none",
+                        color="0.2", capsize=2.5, linewidth=1.0)
+            banded = True
+        handles[_power_label(sf, ap)] = bars
+    if banded: handles["error bar: range over the candidate device models"] = Line2D([], [], color="0.2", marker="|", ms=8, linewidth=1.0)
+    ax.set_xticks(x)
+    ax.set_xticklabels([ARCH_LABELS.get(a, a) for a in archs])
     ax.set(ylabel="average device power [W]", xlabel="", title=title)
     ax.grid(False, axis="x")
     ax.grid(True, axis="y", alpha=0.3)
     fig.tight_layout()
-    _legend_and_note(fig, {_power_label(sf, c): h for c, h in zip(p.columns, ax.containers)}, note, ncol=6)
+    _legend_and_note(fig, handles, note, ncol=4)
     return fig
 
 # %% ../nbs/19_plots.ipynb #f71baed9
@@ -249,6 +432,45 @@ def plot_pareto(pf: pd.DataFrame, title: str, note: str = ""):
                f"chosen by the plan: least {'delay' if pf.objective.iloc[0] == 'latency' else 'energy'} at top-1 ≥ "
                f"{'/'.join(f'{100 * m:.0f}' for m in dict.fromkeys(pf.min_accuracy))}% (dotted line)":
                    Line2D([], [], linestyle="none", marker="*", ms=12, color="tab:red", mec="k")}
+    fig.suptitle(title)
+    fig.tight_layout()
+    _legend_and_note(fig, handles, note, ncol=3)
+    return fig
+
+# %% ../nbs/19_plots.ipynb #d9ebc39e
+CANDIDATE_MARKERS = {"proportional": "o", "affine": "s", "overhead+macs": "^", "layers+macs": "D"}
+
+def plot_head_bands(heads: pd.DataFrame, title: str, note: str = ""):
+    """The candidate device models' predictions for each head: `heads` has one row per (`device`, `head`, `candidate`) with
+    `prediction_s` and `central` (the candidate that gives the central numbers). One panel per device, one row per head:
+    the range over the candidates as a pale bar, each candidate a marker, the central one larger with a black edge."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    devices, names = list(dict.fromkeys(heads.device)), list(dict.fromkeys(heads["head"]))
+    cands = list(dict.fromkeys(heads.candidate))
+    colors = dict(zip(cands, plt.get_cmap("tab10").colors))
+    fig, axes = plt.subplots(1, len(devices), figsize=(5.5 * len(devices), 0.32 * len(names) + 2.0), squeeze=False, sharey=True)
+    handles = {}
+    for ax, d in zip(axes[0], devices):
+        g = heads[heads.device == d]
+        for y, n in enumerate(names):
+            h = g[g["head"] == n]
+            if h.empty: continue
+            ax.hlines(y, h.prediction_s.min(), h.prediction_s.max(), color="0.45", linewidth=7, alpha=0.3, zorder=1)
+            for _, r in h.iterrows():
+                c, m = colors[r.candidate], CANDIDATE_MARKERS.get(r.candidate, "o")
+                ax.plot([r.prediction_s], [y], linestyle="none", marker=m, color=c, ms=8 if r.central else 5, mec="k" if r.central else c,
+                        zorder=3 if r.central else 2)
+                handles.setdefault(r.candidate, Line2D([], [], linestyle="none", marker=m, color=c, ms=5))
+        central = ", ".join(dict.fromkeys(g[g.central].candidate))
+        ax.set(xscale="log", title=f"{d}\n(central: {central})", xlabel="predicted head delay on the device [s]")
+        _plain_log_axis(ax.xaxis)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_yticks(range(len(names)))
+    axes[0][0].set_yticklabels(names, fontsize=7.5)
+    axes[0][0].invert_yaxis()
+    handles["central candidate (larger, black edge)"] = Line2D([], [], linestyle="none", marker="o", color="0.6", mec="k", ms=8)
+    handles[BAND_LABEL] = Line2D([], [], color="0.45", linewidth=7, alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
     _legend_and_note(fig, handles, note, ncol=3)

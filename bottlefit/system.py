@@ -7,22 +7,24 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from fastcore.basics import patch
 
 from .core import CODECS, ConfigError, DataError, data_root
+from .devices import DeviceModel, central, fit_device_models, usable
 
 # %% auto #0
-__all__ = ['LTE_COLUMNS', 'LINK_KINDS', 'PAPER_LOCAL_DELAYS', 'PAPER_DEVICE_LABELS', 'DEVICE_POWER', 'P600_PEAK_FLOPS', 'EDGES',
-           'DEVICES', 'OFFLOAD_BYTES', 'PLAN_KEYS', 'summarize', 'Link', 'drain_times', 'constant_link', 'traces_root',
-           'wifi_traces', 'wifi_links', 'lte_sessions', 'lte_links', 'LoRaLink', 'lora_links', 'write_synthetic_traces',
-           'link_set', 'link_family', 'Workload', 'fit_device', 'Processor', 'paper_device', 'here_processor',
-           'p72_edge', 'device_profile', 'edge_profile', 'implied_jpeg_bytes', 'Timings', 'Scenario',
-           'evaluate_scenario', 'approach_label', 'approaches', 'evaluate_approaches', 'check_candidates',
-           'pareto_front', 'plan']
+__all__ = ['LTE_COLUMNS', 'LINK_KINDS', 'PAPER_LOCAL_DELAYS', 'PAPER_DEVICE_LABELS', 'DEVICE_POWER', 'DEVICES', 'P600_PEAK_FLOPS',
+           'EDGES', 'OFFLOAD_BYTES', 'APPROACH_KINDS', 'PLAN_KEYS', 'summarize', 'Link', 'drain_times', 'constant_link',
+           'traces_root', 'wifi_traces', 'wifi_links', 'lte_sessions', 'lte_links', 'LoRaLink', 'lora_links',
+           'write_synthetic_traces', 'link_set', 'link_family', 'Workload', 'Processor', 'paper_device',
+           'here_processor', 'p72_edge', 'device_profile', 'edge_profile', 'implied_jpeg_bytes', 'design_frames',
+           'Timings', 'Scenario', 'evaluate_scenario', 'Approach', 'approach_label', 'approaches',
+           'evaluate_approaches', 'check_candidates', 'pareto_front', 'plan']
 
 # %% ../nbs/07_system.ipynb #578307db
 def summarize(samples, resamples: int = 200, bootstrap_below: int = 5000) -> dict:
@@ -232,11 +234,12 @@ def link_family(name: str) -> str:
 # %% ../nbs/07_system.ipynb #3877081c
 @dataclass
 class Workload:
-    "A piece of computing: forward-time samples (s) recorded on the measuring machine, MACs, and `arch` for a whole model."
+    "A piece of computing: forward-time samples (s) recorded on the measuring machine, MACs, layers, `arch` for a whole model."
     name: str
     here_s: np.ndarray
     macs: int | None = None
     arch: str | None = None          # set for a whole (unsplit) model: the paper reports some of their delays
+    layers: int | None = None        # convolution and linear layers: what a per-layer device cost counts (23_devices)
     def __post_init__(self):
         self.here_s = np.atleast_1d(np.asarray(self.here_s, dtype=np.float64)).ravel()
         if self.here_s.size == 0 or not (np.isfinite(self.here_s).all() and (self.here_s >= 0).all()):
@@ -258,29 +261,12 @@ DEVICE_POWER = {   # compute draw by model where reported, the draw for everythi
                           tx_source="assumed: 2.85 W, the board near idle plus a LoRa radio transmitting (not reported)"),
 }
 
-def fit_device(reported: dict[str, float], reference: dict[str, np.ndarray]) -> dict:
-    "Affine fit a + b * (time here) of `reported` delays (s) on the medians of `reference` samples, with per-model errors."
-    archs = [a for a in reported if a in reference]
-    if len(archs) < 3: raise ConfigError(f"need recorded times of at least 3 of {list(reported)} to fit a device; have {archs}")
-    x = np.array([float(np.median(reference[a])) for a in archs]); y = np.array([reported[a] for a in archs])
-    def line(xs, ys):
-        b, a = np.polyfit(xs, ys, 1)
-        return (0.0, float(np.sum(xs * ys) / np.sum(xs * xs))) if a < 0 else (float(a), float(b))   # no negative per-image cost
-    a, b = line(x, y)
-    rows = []
-    for i, arch in enumerate(archs):
-        keep = np.arange(len(archs)) != i
-        la, lb = line(x[keep], y[keep])
-        rows.append(dict(arch=arch, here_s=x[i], reported_s=y[i], fitted_s=a + b * x[i], error=(a + b * x[i]) / y[i] - 1,
-                         loo_s=la + lb * x[i], loo_error=(la + lb * x[i]) / y[i] - 1))
-    return dict(a=a, b=b, rows=rows)
-
 # %% ../nbs/07_system.ipynb #e49cd74f
 @dataclass
 class Processor:
     """Where computing happens (a mobile device or an edge server). `time(w)` gives samples (s) of workload `w` and their
-    source: 'paper' (a delay Sec. V reports), 'predicted' (the fit `a + b * time here`), 'modelled' (from MACs) or
-    'measured' (the recorded times as they are); `power(w)` the compute draw (W) and its source."""
+    source: 'paper' (a delay Sec. V reports), 'predicted' (a candidate device model, 23_devices), 'modelled' (from MACs) or
+    'measured' (the recorded times as they are); `time_band(w)` the mean delays the candidates span; `power(w)` the draw (W)."""
     name: str
     label: str
     reported_s: dict = field(default_factory=dict)
@@ -289,7 +275,8 @@ class Processor:
     p_tx_w: dict = field(default_factory=dict)
     power_source: str = "no power model"
     tx_source: str = "no power model"
-    fit: dict | None = None                # fit_device's result: predicted = a + b * time here
+    models: tuple = ()                     # candidate device models (devices.fit_device_models): predicted
+    model: str | None = None               # the candidate that gives the central numbers (None: the best leave-one-out one)
     roofline: tuple | None = None          # (t0 s, effective FLOP/s): modelled = t0 + 2 * MACs / FLOP/s
     def time(self, w: Workload) -> tuple[np.ndarray, str]:
         "Samples (s) of `w` on this processor and where they come from."
@@ -299,7 +286,7 @@ class Processor:
                                                  "record its timing again with `python -m bottlefit measure`")
             t0, flops = self.roofline
             return np.array([t0 + 2.0 * w.macs / flops]), "modelled"
-        if self.fit is not None: return self.fit["a"] + self.fit["b"] * w.here_s, "predicted"
+        if self.models: return self.predictor(w).predict(w.here_s, w.macs, w.layers), "predicted"
         return w.here_s, "measured"
     def power(self, w: Workload | None) -> float:
         "Compute draw (W) while running `w`."
@@ -314,35 +301,95 @@ class Processor:
         "One line on where this processor's times and power come from."
         if self.roofline is not None:
             return f"{self.label}: modelled, t0 {1e3 * self.roofline[0]:g} ms + 2 MACs / {self.roofline[1] / 1e12:.2f} TFLOP/s"
-        if self.fit is not None:
-            return (f"{self.label}: the paper's local delays where reported, else predicted as {self.fit['a']:.3f} s + "
-                    f"{self.fit['b']:.2f} x time here; power: {self.power_source}; transmit: {self.tx_source}")
+        if self.models:
+            others = ", ".join(m.name for m in usable(self.models) if m.name != self.chosen.name)
+            return (f"{self.label}: the paper's local delays where reported, else predicted by {self.chosen.describe()} "
+                    f"(band with {others}); power: {self.power_source}; transmit: {self.tx_source}")
         return f"{self.label}: recorded times as measured"
 
-P600_PEAK_FLOPS = 384 * 2 * 1.45e9      # Quadro P600: 384 CUDA cores at 1.45 GHz (Sec. V-A), one FMA = 2 FLOP per cycle
-EDGES = ("p72", "here")
+# %% ../nbs/07_system.ipynb #e1a6dcb6
+@patch
+def predictor(self: Processor, w: Workload) -> DeviceModel:
+    "The candidate that predicts `w`: the chosen one, or, where `w` lacks its features (no layer count), the best one that has them."
+    if not self.models: raise ConfigError(f"{self.label} has no device models")
+    have = [m for m in sorted(usable(self.models), key=lambda m: m.max_loo_error) if m.can_predict(w.macs, w.layers)]
+    if self.chosen in have: return self.chosen
+    if not have: raise ConfigError(f"no device model of {self.label} can predict {w.name}: record its MACs again with `bottlefit measure`")
+    return have[0]
+
+@patch(as_prop=True)
+def chosen(self: Processor) -> DeviceModel:
+    "The candidate that gives the central numbers: `model` by name, else the usable one with the smallest leave-one-out error."
+    if self.model is None: return central(self.models)
+    named = {m.name: m for m in self.models}
+    if self.model not in named: raise ConfigError(f"unknown device model {self.model!r}; use one of {', '.join(named)}")
+    return named[self.model]
+
+@patch
+def time_band(self: Processor, w: Workload) -> tuple[float, float]:
+    "Lowest and highest mean delay (s) of `w` over the usable candidates (a reported, modelled or measured delay: itself twice)."
+    t, src = self.time(w)
+    if src != "predicted": return float(np.mean(t)), float(np.mean(t))
+    means = [float(np.mean(m.predict(w.here_s, w.macs, w.layers))) for m in usable(self.models) if m.can_predict(w.macs, w.layers)]
+    return min(means), max(means)
+
+@patch
+def with_model(self: Processor, name: str) -> Processor:
+    "The same device with candidate `name` giving the central numbers (a verdict is robust when it holds for every one)."
+    return replace(self, model=name)
+
+@patch(as_prop=True)
+def candidates(self: Processor) -> list[str]:
+    "Names of the usable candidate device models (empty for a processor without them)."
+    return [m.name for m in usable(self.models)] if self.models else []
+
+@patch(as_prop=True)
+def fit(self: Processor) -> dict | None:
+    "The chosen candidate's fit on the reported models: rows of reported, fitted and leave-one-out delays and errors."
+    if not self.models: return None
+    m = self.chosen
+    return dict(model=m.name, formula=m.describe(), rows=[dict(r, error=r["fitted_s"] / r["reported_s"] - 1,
+                                                                loo_error=r["loo_s"] / r["reported_s"] - 1) for r in m.rows])
+
+# %% ../nbs/07_system.ipynb #f9d6953c
 DEVICES = ("jetson_nano", "raspberry_pi4", "here")
 
-def paper_device(name: str, reference: dict[str, np.ndarray]) -> Processor:
-    "A device of Sec. V: its reported delays and power, the rest predicted from `reference` (the paper's models timed here)."
+def _features(reference: dict) -> dict[str, dict]:
+    "Reference workloads as `fit_device_models` takes them: recorded times alone, or dicts with `here_s`, `macs`, `layers`."
+    return {a: dict(v) if isinstance(v, dict) else dict(here_s=v) for a, v in reference.items()}
+
+def paper_device(name: str, reference: dict, model: str | None = None) -> Processor:
+    """A device of Sec. V: its reported delays and power, the rest predicted by candidate models fitted on `reference`
+    (the paper's models timed here: recorded times, or dicts of `here_s`, `macs`, `layers`); `model` picks the central one."""
     if name not in PAPER_LOCAL_DELAYS: raise ConfigError(f"unknown device {name!r}; use one of {', '.join(DEVICES)}")
     rep = PAPER_LOCAL_DELAYS[name]
-    return Processor(name, PAPER_DEVICE_LABELS[name], dict(rep), fit=fit_device(rep, reference), **DEVICE_POWER[name])
+    dev = Processor(name, PAPER_DEVICE_LABELS[name], dict(rep), models=tuple(fit_device_models(rep, _features(reference))),
+                    model=model, **DEVICE_POWER[name])
+    dev.chosen                                      # an unknown model name fails here, not at the first prediction
+    return dev
 
+# %% ../nbs/07_system.ipynb #703910fd
 def here_processor(name: str = "here") -> Processor:
     "The measuring machine with its recorded times (no power model)."
     return Processor(name, "this machine, measured")
+
+# %% ../nbs/07_system.ipynb #d6382ad6
+P600_PEAK_FLOPS = 384 * 2 * 1.45e9      # Quadro P600: 384 CUDA cores at 1.45 GHz (Sec. V-A), one FMA = 2 FLOP per cycle
 
 def p72_edge(efficiency: float = 0.35, t0_s: float = 0.005) -> Processor:
     "The paper's edge server (ThinkPad P72, Quadro P600), modelled from MACs: see the text above for the assumptions."
     if not 0 < efficiency <= 1: raise ConfigError(f"GPU efficiency must be in (0, 1], got {efficiency}")
     return Processor("p72", "ThinkPad P72 + Quadro P600 (modelled)", roofline=(t0_s, efficiency * P600_PEAK_FLOPS))
 
+# %% ../nbs/07_system.ipynb #9aea5e60
 def device_profile(name: str, reference: dict[str, np.ndarray] | None = None) -> Processor:
     "'jetson_nano' or 'raspberry_pi4' (needs `reference`: the paper's models' recorded times here) or 'here'."
     if name == "here": return here_processor()
     if reference is None and name in PAPER_LOCAL_DELAYS: raise ConfigError(f"{name} needs the recorded times of {list(PAPER_LOCAL_DELAYS[name])}")
     return paper_device(name, reference)
+
+# %% ../nbs/07_system.ipynb #24a06b75
+EDGES = ("p72", "here")
 
 def edge_profile(name: str = "p72") -> Processor:
     "'p72' (the paper's edge, modelled) or 'here' (this machine, measured)."
@@ -358,6 +405,11 @@ def implied_jpeg_bytes() -> dict[str, float]:
 
 OFFLOAD_BYTES = 40_000       # the middle of implied_jpeg_bytes(): the default size of an offloaded image
 
+# %% ../nbs/07_system.ipynb #91a297a2
+def design_frames(d: dict) -> dict[str, float]:
+    "Bytes of one frame by codec of a recorded design: its `frames`, or `{'bq8': bq8_bytes}` in a record that predates them."
+    return d["frames"] if "frames" in d else {"bq8": d["bq8_bytes"]}
+
 # %% ../nbs/07_system.ipynb #c6ae3731
 class Timings:
     "Recorded timings as workloads: whole models by (arch, input size), designs by (arch, split, channels, input size)."
@@ -370,9 +422,10 @@ class Timings:
         "Add the `timings` object of a system record or of a `measure` file."
         if not isinstance(t, dict): raise ConfigError(f"timings must be an object, got {type(t).__name__}")
         size = t.get("input_size", 224)
-        for key, sz in (("paper_teachers", 224), ("teachers", size)):
-            macs = t.get(f"{key[:-1]}_macs", {})       # paper_teacher_macs, teacher_macs
-            for arch, s in t.get(key, {}).items(): self.teachers[(arch, sz)] = dict(here_s=s, macs=macs.get(arch))
+        for times, macs, layers, sz in (("paper_teachers", "paper_teacher_macs", "paper_teacher_layers", 224),
+                                        ("teachers", "teacher_macs", "teacher_layers", size)):
+            for arch, s in t.get(times, {}).items():
+                self.teachers[(arch, sz)] = dict(here_s=s, macs=t.get(macs, {}).get(arch), layers=t.get(layers, {}).get(arch))
         for d in t.get("paper_designs", []) + t.get("designs", []):
             self.designs[(d["arch"], d["split"], int(d["channels"]), int(d.get("input_size", 224)))] = d
         self.jpeg_bytes.update(t.get("jpeg_bytes_224", {}))
@@ -386,7 +439,7 @@ class Timings:
             raise ConfigError(f"no recorded timing of the whole {arch} at {size} px (have {sorted(self.teachers)}); record it with "
                               f"`python -m bottlefit measure --model {arch} --split none --input-size {size}`")
         t = self.teachers[(arch, size)]
-        return Workload(arch if size == 224 else f"{arch} at {size} px", t["here_s"], t["macs"], arch if size == 224 else None)
+        return Workload(arch if size == 224 else f"{arch} at {size} px", t["here_s"], t["macs"], arch if size == 224 else None, t["layers"])
 
     def design(self, arch: str, split: str, channels: int, size: int = 224) -> dict:
         "The recorded design: elements, frame bytes, head and tail samples and MACs."
@@ -398,23 +451,23 @@ class Timings:
 
     def head(self, arch: str, split: str, channels: int, size: int = 224) -> Workload:
         d = self.design(arch, split, channels, size)
-        return Workload(f"{arch} {split} C={channels} head", d["head_s"], d.get("head_macs"))
+        return Workload(f"{arch} {split} C={channels} head", d["head_s"], d.get("head_macs"), layers=d.get("head_layers"))
 
     def tail(self, arch: str, split: str, channels: int, size: int = 224) -> Workload:
         d = self.design(arch, split, channels, size)
-        return Workload(f"{arch} {split} C={channels} tail", d["tail_s"], d.get("tail_macs"))
+        return Workload(f"{arch} {split} C={channels} tail", d["tail_s"], d.get("tail_macs"), layers=d.get("tail_layers"))
 
     def frame_bytes(self, arch: str, split: str, channels: int, size: int = 224, codec: str = "bq8") -> float:
         "Bytes of one frame of the design's bottleneck in `codec`, as the codec measured it when the timing was recorded."
         d = self.design(arch, split, channels, size)
-        frames = d.get("frames", {"bq8": d["bq8_bytes"]})
+        frames = design_frames(d)
         if codec not in frames: raise ConfigError(f"the timing record of {arch} {split} C={channels} has frame sizes for "
                                                   f"{', '.join(frames)}, not {codec}; record it again with `bottlefit measure`")
         return float(frames[codec])
 
-    def reference(self, size: int = 224) -> dict[str, np.ndarray]:
-        "Recorded times of the whole models at `size` px: what a device profile is fitted on."
-        return {a: np.asarray(t["here_s"]) for (a, s), t in self.teachers.items() if s == size}
+    def reference(self, size: int = 224) -> dict[str, dict]:
+        "The whole models at `size` px (recorded times, MACs, layers): what a device's candidate models are fitted on."
+        return {a: dict(here_s=np.asarray(t["here_s"]), macs=t["macs"], layers=t["layers"]) for (a, s), t in self.teachers.items() if s == size}
 
 # %% ../nbs/07_system.ipynb #729011f7
 @dataclass
@@ -427,7 +480,8 @@ class Scenario:
     accuracy: float | None = None
 
 def evaluate_scenario(sc: Scenario, device: Processor, link, edge: Processor, samples: bool = False, resamples: int = 200) -> dict:
-    """Delay and device-energy distributions of `sc` on `device` over `link` with `edge`; `sources` says where each part comes from.
+    """Delay and device-energy distributions of `sc` on `device` over `link` with `edge`; `sources` says where each part comes from;
+    `delay_band`/`energy_band`: the lowest and highest means over the device's candidate models (23_devices).
     `resamples`: bootstrap resamples of each confidence interval (0: normal approximation, for callers that need only means)."""
     stats = lambda x: summarize(x, resamples)
     dh, hsrc = device.time(sc.device) if sc.device is not None else (np.zeros(1), "none")
@@ -435,45 +489,71 @@ def evaluate_scenario(sc: Scenario, device: Processor, link, edge: Processor, sa
     dn = link.transfer_time(sc.upload_bytes) if sc.upload_bytes > 0 else np.zeros(1)
     total = (dh[:, None, None] + dn[None, :, None] + dt[None, None, :]).ravel()
     energy = (device.power(sc.device) * dh[:, None] + device.p_tx(link.name) * dn[None, :]).ravel()
+    lo, hi = device.time_band(sc.device) if sc.device is not None else (0.0, 0.0)      # the head's mean over the device models
+    rest, tx = float(dn.mean() + dt.mean()), device.p_tx(link.name) * float(dn.mean())
     out = dict(scenario=sc.name, device=device.name, edge=edge.name, link=link.name, upload_bytes=sc.upload_bytes, accuracy=sc.accuracy,
                d_head=stats(dh), d_net=stats(dn), d_tail=stats(dt), delay=stats(total), energy_j=stats(energy),
+               delay_band=(lo + rest, hi + rest), energy_band=(device.power(sc.device) * lo + tx, device.power(sc.device) * hi + tx),
                avg_power_w=float(energy.mean() / total.mean()) if total.mean() > 0 else 0.0, sources=dict(head=hsrc, tail=tsrc))
     if samples:     # the draws themselves; power: energy over the whole inference, per draw
         out["samples"] = dict(delay_s=total, energy_j=energy, power_w=np.divide(energy, (dh[:, None] + dn[None, :] + dt.mean()).ravel()))
     return out
 
 # %% ../nbs/07_system.ipynb #2aaed7b3
+APPROACH_KINDS = ("local", "offload", "split")     # Sec. V: local computing, edge offloading, split computing (BottleFit)
+
+@dataclass(frozen=True)
+class Approach:
+    "One approach of Sec. V: what it is (`kind`), what it runs, and a `label` for display only; printed, it is its label."
+    kind: str                       # "local", "offload" or "split"
+    label: str                      # "local", "local MobileNetV2", "offload (JPEG)", "BottleFit C=3": tables and legends
+    model: str | None = None        # local: the network the device runs whole
+    split: str | None = None        # split: where the backbone is cut, the bottleneck's channels and the frame's codec
+    channels: int | None = None
+    codec: str | None = None
+    def __post_init__(self):
+        if self.kind not in APPROACH_KINDS: raise ConfigError(f"unknown approach kind {self.kind!r}; use one of {', '.join(APPROACH_KINDS)}")
+    def __str__(self) -> str: return self.label
+    def __format__(self, spec: str) -> str: return format(self.label, spec)
+
+# %% ../nbs/07_system.ipynb #7ca8c61d
 def approach_label(split: str, channels: int, codec: str = "bq8") -> str:
     "'BottleFit C=3' for the paper's designs (SP1, 8-bit BQ), with the split and codec named when they differ."
     return f"BottleFit C={channels}" + ("" if split == "sp1" else f" {split.upper()}") + ("" if codec == "bq8" else f" {codec}")
 
+# %% ../nbs/07_system.ipynb #e94f7652
 def approaches(t: Timings, arch: str, designs: Sequence[tuple] = (("sp1", 3, "bq8"),), size: int = 224,
-               offload_bytes: float = OFFLOAD_BYTES, local_arch: str | None = "mobilenet_v2") -> list[tuple[str, Scenario]]:
-    "(label, scenario) of local computing (`arch`, then `local_arch` where recorded), JPEG offloading and each split design."
-    out = [("local", Scenario(f"local {arch}", t.teacher(arch, size), 0, None))]
+               offload_bytes: float = OFFLOAD_BYTES, local_arch: str | None = "mobilenet_v2") -> list[tuple[Approach, Scenario]]:
+    "(approach, scenario) of local computing (`arch`, then `local_arch` where recorded), JPEG offloading and each split design."
+    out = [(Approach("local", "local", model=arch), Scenario(f"local {arch}", t.teacher(arch, size), 0, None))]
     if local_arch and local_arch != arch and t.has_teacher(local_arch, size):
-        out.append(("local MobileNetV2" if local_arch == "mobilenet_v2" else f"local {local_arch}",
-                    Scenario(f"local {local_arch}", t.teacher(local_arch, size), 0, None)))
+        label = "local MobileNetV2" if local_arch == "mobilenet_v2" else f"local {local_arch}"
+        out.append((Approach("local", label, model=local_arch), Scenario(f"local {local_arch}", t.teacher(local_arch, size), 0, None)))
     if not (math.isfinite(offload_bytes) and offload_bytes > 0): raise ConfigError(f"offloading size must be > 0 bytes, got {offload_bytes}")
-    out.append(("offload (JPEG)", Scenario(f"offload {offload_bytes / 1e3:.1f} KB JPEG", None, offload_bytes, t.teacher(arch, size))))
+    out.append((Approach("offload", "offload (JPEG)"), Scenario(f"offload {offload_bytes / 1e3:.1f} KB JPEG", None, offload_bytes, t.teacher(arch, size))))
     for split, c, codec in designs:
-        out.append((approach_label(split, c, codec), Scenario(f"{arch} {split} C={c} {codec}", t.head(arch, split, c, size),
-                                                              t.frame_bytes(arch, split, c, size, codec), t.tail(arch, split, c, size))))
+        ap = Approach("split", approach_label(split, c, codec), split=split, channels=int(c), codec=codec)
+        out.append((ap, Scenario(f"{arch} {split} C={c} {codec}", t.head(arch, split, c, size), t.frame_bytes(arch, split, c, size, codec),
+                                 t.tail(arch, split, c, size))))
     return out
 
+# %% ../nbs/07_system.ipynb #794d5775
 def evaluate_approaches(t: Timings, archs: Sequence[str], device: Processor, edge: Processor, links: Sequence, designs=(("sp1", 3, "bq8"),),
                         offload_bytes: float = OFFLOAD_BYTES, size: int = 224, samples: bool = False) -> list[dict]:
-    "One flat row per (link, backbone, approach): delay mean, CI and percentiles, its parts, energy, power, and sources."
+    """One flat row per (link, backbone, approach): its `approach` label, `kind` and `model` (as in `Approach`), the delay's
+    mean, CI and percentiles, its parts, energy, power, and sources."""
     rows = []
     for li, link in enumerate(links):
         for arch in archs:
-            for label, sc in approaches(t, arch, designs, size, offload_bytes):
+            for ap, sc in approaches(t, arch, designs, size, offload_bytes):
                 r = evaluate_scenario(sc, device, link, edge, samples=samples)
-                row = dict(arch=arch, approach=label, link=link.name, link_index=li, device=device.name, edge=edge.name,
+                row = dict(arch=arch, approach=ap.label, kind=ap.kind, model=ap.model, link=link.name, link_index=li, device=device.name, edge=edge.name,
                            upload_bytes=sc.upload_bytes, delay_mean=r["delay"]["mean"], delay_ci_lo=r["delay"]["ci95"][0],
                            delay_ci_hi=r["delay"]["ci95"][1], delay_p5=r["delay"]["p5"], delay_p50=r["delay"]["p50"],
                            delay_p95=r["delay"]["p95"], head_s=r["d_head"]["mean"], net_s=r["d_net"]["mean"], tail_s=r["d_tail"]["mean"],
-                           energy_j=r["energy_j"]["mean"], power_w=r["avg_power_w"], head_source=r["sources"]["head"],
+                           delay_model_lo=r["delay_band"][0], delay_model_hi=r["delay_band"][1], energy_j=r["energy_j"]["mean"],
+                           energy_model_lo=r["energy_band"][0], energy_model_hi=r["energy_band"][1],
+                           power_w=r["avg_power_w"], head_source=r["sources"]["head"],
                            tail_source=r["sources"]["tail"], outage_share=getattr(link, "outage_share", 0.0))
                 if samples: row["power_samples"] = r["samples"]["power_w"]
                 rows.append(row)
@@ -524,7 +604,9 @@ def plan(candidates: Sequence[dict], timings: Timings | None, device: Processor,
             if head.macs is None and r.get("head_macs"): head.macs, tail.macs = r["head_macs"], r.get("tail_macs")
         res = evaluate_scenario(Scenario(f"{r['arch']} {r['split']} C={r['channels']} {r['codec']}", head, r["bytes"], tail, r["top1"]),
                                 device, link, edge, resamples=0)
-        scored.append({**r, "delay_s": res["delay"]["mean"], "energy_j": res["energy_j"]["mean"], "head_source": res["sources"]["head"]})
+        scored.append({**r, "delay_s": res["delay"]["mean"], "energy_j": res["energy_j"]["mean"], "head_source": res["sources"]["head"],
+                       "delay_model_lo": res["delay_band"][0], "delay_model_hi": res["delay_band"][1],
+                       "energy_model_lo": res["energy_band"][0], "energy_model_hi": res["energy_band"][1]})
     score = lambda s: (s["delay_s"] if objective == "latency" else s["energy_j"], -s["top1"])
     scored = sorted(scored, key=score)
     ranked = [s for s in scored if s["top1"] >= min_accuracy]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .core import ConfigError, atomic_write_bytes, one_line
 from .presets import BASELINES, BOTTLEFIT, PAPER_ARCHS, PAPER_SYSTEM_CHANNELS, job_name
-from .results import ARCH_LABELS, METHOD_LABELS, predictions_field, records_frame, teacher_top1
+from .results import ARCH_LABELS, METHOD_LABELS, predictions_field, teacher_top1
 from .results import timings as results_timings
 from .stats import NO_PREDICTIONS, compare_records, comparison_text
 from .system import (OFFLOAD_BYTES, Processor, Timings, device_profile, edge_profile, evaluate_approaches,
@@ -323,7 +323,7 @@ def offload_band(records_or_timings, device, links, edge="p72") -> pd.DataFrame:
     t = as_timings(records_or_timings)
     sizes, dev, ed, out = offload_sizes(t), _device(device, t), _edge(edge), None
     for end in ("low", "high"):
-        rows = [r for r in evaluate_approaches(t, _paper_archs(t), dev, ed, list(links), (), sizes[end][0]) if r["approach"] == "offload (JPEG)"]
+        rows = [r for r in evaluate_approaches(t, _paper_archs(t), dev, ed, list(links), (), sizes[end][0]) if r["kind"] == "offload"]
         f = pd.DataFrame(rows)[["arch", "link_index", "upload_bytes", "delay_mean", "delay_p50", "power_w"]]
         f = f.rename(columns={c: f"{end}_{c}" for c in f.columns if c not in ("arch", "link_index")})
         out = f if out is None else out.merge(f, on=["arch", "link_index"])

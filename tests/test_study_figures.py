@@ -13,7 +13,7 @@ DATA = Path(os.environ.get("BOTTLEFIT_DATA", ROOT / "data"))
 EXPECTED = ["table1.csv", "table1.md", "table2.csv", "table2.md", "claims.md", "claims.csv", "manifest.json", "pareto.csv", "pareto.md",
             "curves.csv", "curves.md"] + \
     [f"{f}.{e}" for f in ("fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "fig_pareto", "fig_curves") for e in ("png", "svg")] + \
-    ["fig5.html", "fig7.html", "plotly.min.js"]
+    ["fig5.html", "fig7.html", "plotly.min.js"] + [f"devices{s}.{e}" for s in ("", "_heads") for e in ("csv", "md")] + ["devices.png", "devices.svg"]
 VERDICTS = ("reproduced", "partly", "not reproduced", "same within noise", "input, not testable")
 
 needs_data = pytest.mark.skipif(not (DATA / "imagenette2-224").is_dir() and not os.environ.get("CI"),
@@ -42,7 +42,7 @@ def test_smoke_study_and_figures(tmp_path):
     assert not missing, missing
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["notebooks"]) == {"table1", "table2", "curves", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12",
-                                          "fig13", "pareto", "claims", "explorer"}
+                                          "fig13", "devices", "pareto", "claims", "explorer"}
     claims = (out / "claims.md").read_text()
     assert "IV-A.1" in claims and "V-C.3" in claims and "| the paper says |" in claims, claims[:500]
     verdicts = sum(claims.count(f"| {v} |") for v in VERDICTS)
