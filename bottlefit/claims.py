@@ -488,6 +488,8 @@ def claims_markdown(claims: list[dict], header: str = "") -> str:
     n = pd.Series([c["verdict"] for c in claims]).value_counts()
     lines = [header, f"{len(claims)} claims: " + ", ".join(f"{v} {k}" for k, v in n.items()) + ".\n"]
     t = pd.DataFrame(claims)
-    t = t[["id", "claim"] + (["quote"] if "quote" in t else []) + ["verdict", "evidence"] + (["test"] if "test" in t else [])]
-    t = t.rename(columns={"quote": "the paper says", "test": "how it is tested"})
+    t = t[["id", "claim"] + (["quote"] if "quote" in t else []) + ["verdict"] + (["device_models"] if "device_models" in t else [])
+          + ["evidence"] + (["test"] if "test" in t else [])]
+    if "device_models" in t: t = t.assign(device_models=t.device_models.fillna(""))      # Sec. IV claims rest on no device model
+    t = t.rename(columns={"quote": "the paper says", "test": "how it is tested", "device_models": "over the device models"})
     return "\n".join(lines) + "\n" + markdown_table(t, index=False)

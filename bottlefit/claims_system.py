@@ -15,7 +15,7 @@ from .presets import PAPER_ARCHS, PAPER_SYSTEM_CHANNELS
 from .system import DEVICE_POWER, approach_label
 
 # %% auto #0
-__all__ = ['SEC5_QUOTES', 'SEC5_CLAIMS', 'system_claims']
+__all__ = ['SEC5_QUOTES', 'SEC5_CLAIMS', 'system_claims', 'device_model_robustness']
 
 # %% ../nbs/24_claims_system.ipynb #b61e1a01
 SEC5_QUOTES = {
@@ -241,4 +241,16 @@ def system_claims(wifi: pd.DataFrame, lte: pd.DataFrame, lora: pd.DataFrame, mea
             a = alt[c["id"]]
             c["evidence"] += (f" At the measured {kb:.1f} KB offloading size: the same verdict." if a["verdict"] == c["verdict"] else
                               f" At the measured {kb:.1f} KB offloading size the verdict would be '{a['verdict']}': {a['evidence']}")
+    return out
+
+# %% ../nbs/24_claims_system.ipynb #69bc7cf5
+def device_model_robustness(central: list[dict], by_model: dict[str, list[dict]]) -> list[dict]:
+    """`central`'s claims, each with `device_models`: 'robust' when the claims under every candidate device model of
+    `by_model` (name -> claims) have its verdict, else 'model-dependent: <verdict> under <model>; ...'."""
+    out = []
+    for c in central:
+        alt = {m: next(x["verdict"] for x in cl if x["id"] == c["id"]) for m, cl in by_model.items()}
+        flips = {m: v for m, v in alt.items() if v != c["verdict"]}
+        note = "robust" if not flips else "model-dependent: " + "; ".join(f"{v} under {m}" for m, v in flips.items())
+        out.append({**c, "device_models": note})
     return out
