@@ -13,9 +13,9 @@ import pandas as pd
 from .core import ConfigError
 from .presets import BASELINES, BOTTLEFIT
 from .results import ARCH_LABELS, METHOD_LABELS, correct, teacher_top1
-from .stats import bootstrap_interval, sign_test, unpaired_interval
-from .tables import (_model, _teacher_name, best_baseline, main_runs, markdown_table, paired, seed_spread, table1,
-                              table2)
+from .stats import (bootstrap_interval, equivalence, seed_groups, seed_interval, seed_verdict, sign_test,
+                             unpaired_interval)
+from .tables import _model, _teacher_name, best_baseline, main_runs, markdown_table, paired, table1, table2
 
 # %% auto #0
 __all__ = ['SEC4_QUOTES', 'SEC4_CLAIMS', 'accuracy_claims', 'claims_markdown']
@@ -76,6 +76,13 @@ def _margin(cs: list[dict], margin: float, two_sided: bool = False) -> str:
     if all(ok(c) for c in cs): return "reproduced"
     return "not reproduced" if any(bad(c) for c in cs) else "same within noise"
 
+def _equivalent(cs: list[dict], margin: float) -> str:
+    """Verdict of 'A and B do not differ' (equivalence within ±`margin` points, `stats.equivalence` on each interval): reproduced
+    where every interval lies inside, not reproduced where one lies wholly outside, else 'not shown equivalent'."""
+    if not cs: return "not reproduced"
+    if all(equivalence(c, margin).startswith("equivalent") for c in cs): return "reproduced"
+    return "not reproduced" if any(c["lo"] >= margin or c["hi"] <= -margin for c in cs) else "not shown equivalent"
+
 def _combine(parts: list[str]) -> str:
     "One verdict from the verdicts of a claim's parts."
     if len(set(parts)) == 1: return parts[0]
@@ -108,7 +115,8 @@ SEC4_QUOTES = {
                "channels) as it requires the least training cost among the four configurations",
     "IV-C.1": "Interestingly, AEs do not reach even the best baseline methods, while they increase computing load compared to simple "
               "and bottleneck-injected model splitting",
-    "IV-C.2": "[Sec. I] Notably, our head model is 83 times smaller compared to state-of-the-art autoencoder-based approaches",
+    "IV-C.2": "[Sec. IV-C] they increase computing load compared to simple and bottleneck-injected model splitting. [Sec. II] "
+              "compared to DeepCOD [32] our head model is 83 times smaller in the worst case",
     "IV-C.3": "[Sec. I] we compare BottleFit with an autoencoder-based approach, which loses up to 16% in accuracy with respect to BottleFit",
 }
 
@@ -148,6 +156,11 @@ class _Sec4:
 
     @property
     def ae(self) -> pd.DataFrame: return self.m[self.m.method == "autoencoder"]
+
+    @cached_property
+    def groups(self) -> dict:
+        "Every seed of every model: `stats.seed_groups`, {(method, arch, split, C): {seed: record}}."
+        return seed_groups(self.records)
 
 def _claim4(cid: str, text: str, verdict: str, ev: str, cs: list | None = None, test: str | None = None) -> dict:
     "A Sec. IV claim's row: its section, the paper's words (`SEC4_QUOTES`) and how its comparisons `cs` were tested (or `test`)."
@@ -200,50 +213,115 @@ def _kd_hnd_gap(s: _Sec4, a: str) -> tuple:
         return s.acc("kd", a, s.lo) - s.acc("hnd", a, s.lo) - s.acc("kd", a, s.hi) + s.acc("hnd", a, s.hi), None, None, "points only"
 
 def _iv_a5(s: _Sec4) -> dict:
-    "IV-A.5: KD against CE and HND at the smaller C, and the KD − HND gap at the smaller C against the one at the bigger."
+    """IV-A.5: KD against CE and HND at the smaller C decides; the KD − HND gap at the smaller C against the one at the bigger
+    joins the verdict only where no baseline beats KD there (else it only says how HND's lead changes)."""
     lo, hi = s.lo, s.hi
     cmp = {(a, o): s.compare(s.name("kd", a, lo), s.name(o, a, lo)) for a in s.archs for o in ("ce", "hnd")}
     gaps = {a: _kd_hnd_gap(s, a) for a in s.archs}
     gap_ok = [g[1] is not None and g[1] > 0 for g in gaps.values()]
     gap_v = "reproduced" if all(gap_ok) else ("not reproduced" if any(g[2] is not None and g[2] < 0 for g in gaps.values()) or
                                               any(g[1] is None and g[0] <= 0 for g in gaps.values()) else "same within noise")
-    return _claim4("IV-A.5", f"KD is the best baseline with the smaller bottleneck (C={lo}); HND falls furthest behind it (the KD − HND gap is "
-                   f"larger at C={lo} than at C={hi}).", _combine([_direction(list(cmp.values())), gap_v]),
+    d = _direction(list(cmp.values()))
+    beaten = d == "not reproduced"                                    # a baseline beats KD at the smaller C: the claim fails
+    return _claim4("IV-A.5", f"KD is the best baseline with the smaller bottleneck (C={lo}), ahead of CE and, perceivably, of HND (each "
+                   f"tested); where it is, the KD − HND gap must also be larger at C={lo} than at C={hi}. Not reproduced where a baseline "
+                   f"beats KD at C={lo}: the gap then only says how HND's lead changes.", d if beaten else _combine([d, gap_v]),
                    "; ".join(f"{_arch(a)} C={lo}: KD − {o.upper()} " + _ct(x) for (a, o), x in cmp.items()) + "; " +
+                   ("context only, KD does not lead at C=" + f"{lo}: " if beaten else "") +
                    "; ".join(f"{_arch(a)}: KD−HND {_f(s.acc('kd', a, lo) - s.acc('hnd', a, lo), 2)} points at C={lo} vs "
                              f"{_f(s.acc('kd', a, hi) - s.acc('hnd', a, hi), 2)} at C={hi}, difference {g:+.2f}" +
                              (f" ({gl:+.2f} to {gh:+.2f}, {how})" if gl is not None else f" ({how}: no per-image predictions)")
                              for a, (g, gl, gh, how) in gaps.items()), list(cmp.values()))
 
+# %% ../nbs/20_claims.ipynb #5e2b7d5a
+_SEED_VERDICTS = ("A better", "B better", "same within noise")    # what `seed_verdict` says where both sides have enough seeds
+
+def _seeds(s: _Sec4, ma: str, mb: str, a: str, c: int) -> tuple[dict | None, str]:
+    """Method `ma` against `mb` on backbone `a` at C = `c` (SP1) over all their seeds: (`stats.seed_interval` with `diff`, `lo`,
+    `hi`, `t_lo`, `t_hi` in points, or None where a side has a single seed or no per-image predictions; `stats.seed_verdict`)."""
+    ga, gb = (s.groups.get((m, a, "sp1", c), {}) for m in (ma, mb))
+    if min(len(ga), len(gb)) <= 1: return None, "single seed"
+    try: iv = seed_interval([correct(r) for r in ga.values()], [correct(r) for r in gb.values()], seeds_a=list(ga), seeds_b=list(gb))
+    except ConfigError: return None, "no per-image predictions"
+    return {**iv, **{k: None if iv[k] is None else 100 * iv[k] for k in ("diff", "lo", "hi", "t_lo", "t_hi")}}, seed_verdict(iv)
+
+def _st(iv: dict | None, v: str) -> str:
+    "'over seeds 0, 1, 2 vs 0, 1, 2: +0.21 (-0.93 to +1.36; Welch t -1.20 to +1.62): same within noise', or why not over seeds."
+    if iv is None: return f"over seeds: {v}"
+    t = f"; Welch t {iv['t_lo']:+.2f} to {iv['t_hi']:+.2f}" if iv["t_lo"] is not None else ""
+    v = {"A better": "higher, significant", "B better": "lower, significant"}.get(v, v)
+    return (f"over seeds {', '.join(map(str, iv['seeds_a']))} vs {', '.join(map(str, iv['seeds_b']))}: {iv['diff']:+.2f} "
+            f"({iv['lo']:+.2f} to {iv['hi']:+.2f}{t}): {v}")
+
+def _meets(c: dict, lo: float, hi: float) -> str:
+    "Where the paper's `lo`–`hi` points lie against the interval of comparison `c`."
+    p = f"{lo:+.1f}" if lo == hi else f"{lo:+.1f} to {hi:+.1f}"
+    if c["hi"] < lo: return f"the interval excludes the paper's {p} (lies below it)"
+    if c["lo"] > hi: return f"the interval excludes the paper's {p} (lies above it)"
+    return f"the paper's {p} lies inside the interval" if c["lo"] <= lo and hi <= c["hi"] else f"the interval overlaps the paper's {p}"
+
+def _vs_paper(c: dict, lo: float, hi: float) -> str:
+    """Verdict of 'A beats B by `lo`–`hi` points' from one comparison `c` (points): reproduced where A is better by the test and the
+    interval meets lo–hi, partly where better by another amount, not reproduced where the interval lies below lo, else same within noise."""
+    meets = c["lo"] <= hi and c["hi"] >= lo
+    if c["verdict"] == "A better": return "reproduced" if meets else "partly"
+    return "same within noise" if meets else "not reproduced"
+
 # %% ../nbs/20_claims.ipynb #4064583d
+_KD_TABLE2 = "Table II's comparator, 'Best Baseline (KD)'"
+
+def _beats(s: _Sec4, a: str, c: int, meths: list, lo: float, hi: float) -> tuple[str, str, list]:
+    """BottleFit methods `meths` on `a` at C = `c` against the best baseline there and against KD, each pair judged by `_vs_paper`
+    (paper: `lo`–`hi` points) over seeds where both sides have enough, else on seed 0: (verdict, evidence, seed 0's tests)."""
+    best, _ = best_baseline(s.m, a, c)
+    parts, ev, cs = [], [], []
+    for b in dict.fromkeys([best, "kd"]):
+        vs, txt = [], []
+        for meth in meths:
+            c0 = s.compare(s.name(meth, a, c), s.name(b, a, c))
+            iv, sv = _seeds(s, meth, b, a, c)
+            vs.append(_vs_paper({**iv, "verdict": sv} if sv in _SEED_VERDICTS else c0, lo, hi))
+            cs.append(c0)
+            txt.append(f"{METHOD_LABELS[meth]} − {b.upper()}: seed 0 {_ct(c0)}, {_meets(c0, lo, hi)}; {_st(iv, sv)}" +
+                       (f", {_meets(iv, lo, hi)}" if iv else "") + f" ⇒ {vs[-1]}")
+        parts.append(_combine(vs))
+        acc = f"{b.upper()} {_f(s.acc(b, a, c), 2)}%"
+        who = f"the best baseline here ({acc}{'; also ' + _KD_TABLE2 if b == 'kd' else ''})" if b == best else f"KD ({acc}; {_KD_TABLE2})"
+        ev.append(f"{_arch(a)} C={c} vs {who}: {parts[-1]}. " + "; ".join(txt))
+    return _combine(parts), ". ".join(ev), cs
+
+_SEED_TEST = ("; over seeds where both sides have 3 or more: hierarchical bootstrap 95% CI (seeds, then images) and Welch's t over "
+              "seed means (stats.seed_interval), which then decides")
+
 def _iv_b1(s: _Sec4) -> dict:
-    "IV-B.1: each BottleFit configuration at C = 3 against the best baseline there, with the seed repeats' spread."
-    cmp = {}
-    for a in sorted(s.bf.arch.unique()):
-        bm, _ = best_baseline(s.m, a, 3)
-        for meth in s.bf[s.bf.arch == a].method: cmp[(a, meth)] = s.compare(s.name(meth, a, 3), s.name(bm, a, 3))
-    summ, _ = seed_spread(s.df, s.records)
-    seeds = summ[summ.label.str.contains("−")]
-    return _claim4("IV-B.1", "All four BottleFit configurations beat the best baseline at C=3 (each tested against it; paper: by 4.1–5.7 points).",
-                   _direction(list(cmp.values())),
-                   "; ".join(f"{_arch(a)} {METHOD_LABELS[meth]} " + _ct(x) for (a, meth), x in cmp.items()) +
-                   "".join(f"; over seeds ({r.seeds}), {r.label}: mean {r['mean']:+.2f}, range {r['min']:+.2f} to {r['max']:+.2f}"
-                           for _, r in seeds.iterrows()), list(cmp.values()))
+    "IV-B.1: each BottleFit configuration at C = 3 against the best baseline there and against KD (Table II's comparator)."
+    res = [_beats(s, a, 3, list(s.bf[s.bf.arch == a].method), 4.1, 5.7) for a in sorted(s.bf.arch.unique())]
+    cs = [x for *_, r in res for x in r]
+    return _claim4("IV-B.1", "All four BottleFit configurations beat the best baseline at C=3 by 4.1–5.7 points (the paper's best baseline "
+                   "there is KD, Table II). Tested against the best baseline here and against KD: a pair is reproduced where BottleFit is "
+                   "better by the test and the interval meets 4.1–5.7, partly where it is better by another amount, not reproduced where "
+                   "the interval lies below 4.1.", _combine([v for v, *_ in res]), ". ".join(e for _, e, _ in res), cs,
+                   test=_test_kind(cs) + _SEED_TEST)
 
 # %% ../nbs/20_claims.ipynb #d88e07ec
 def _iv_b2(s: _Sec4) -> dict:
-    "IV-B.2: every pair of BottleFit configurations at C = 3, each within ±1 point of the other."
-    pairs = {}
+    "IV-B.2: every pair of BottleFit configurations at C = 3, each tested for equivalence within ±1 point."
+    pairs, cs, txt = [], [], []
     for a in sorted(s.bf.arch.unique()):
         ms = list(s.bf[s.bf.arch == a].method)
         for i, x in enumerate(ms):
-            for y in ms[i + 1:]: pairs[(a, x, y)] = s.compare(s.name(x, a, 3), s.name(y, a, 3))
+            for y in ms[i + 1:]:
+                c0 = s.compare(s.name(x, a, 3), s.name(y, a, 3))
+                cs.append(c0)
+                iv, sv = _seeds(s, x, y, a, 3)
+                pairs.append(iv if sv in _SEED_VERDICTS else c0)
+                txt.append(f"{METHOD_LABELS[x]} − {METHOD_LABELS[y]} seed 0 " + _ct(c0) + f", {_st(iv, sv)} ⇒ {equivalence(pairs[-1], 1.0)}")
     spread = s.bf.groupby("arch").top1.agg(lambda v: v.max() - v.min())
-    return _claim4("IV-B.2", "The four BottleFit configurations reach comparable accuracy: reproduced if every pair's 95% interval lies within "
-                   "±1 point (paper: a spread of 0.3), not reproduced if some pair differs by more than 1 point by the test.",
-                   _margin(list(pairs.values()), 1.0, two_sided=True),
-                   "; ".join(f"{_arch(a)}: spread {v:.2f} points" for a, v in spread.items()) + "; pairs: " +
-                   "; ".join(f"{METHOD_LABELS[x]} − {METHOD_LABELS[y]} " + _ct(c) for (a, x, y), c in pairs.items()), list(pairs.values()))
+    return _claim4("IV-B.2", "The four BottleFit configurations reach comparable accuracy, tested as equivalence within ±1 point (paper: a "
+                   "spread of 0.3): reproduced if every pair's 95% interval lies inside ±1 point, not shown equivalent if some interval "
+                   "reaches beyond, not reproduced if one lies wholly outside.", _equivalent(pairs, 1.0),
+                   "; ".join(f"{_arch(a)}: spread {v:.2f} points" for a, v in spread.items()) + "; pairs: " + "; ".join(txt),
+                   cs, test=_test_kind(cs) + "; equivalence: the interval inside ±1 point (stats.equivalence)" + _SEED_TEST)
 
 # %% ../nbs/20_claims.ipynb #2cd14055
 def _bq_models(s: _Sec4) -> pd.DataFrame: return s.m[(s.m.method != "teacher") & s.m.top1_bq8.notna()]
@@ -272,9 +350,10 @@ def _iv_b4(s: _Sec4) -> dict:
     pay = [1 - u / f for f, u, *_ in rows]
     frame = [1 - b / f for _, _, f, b, *_ in rows]
     heads = sorted({(hf, hb) for *_, hf, hb in rows if hf is not None})
-    return _claim4("IV-B.4", "BQ cuts the transferred tensor's payload by about 75% (float32 to uint8: 4 bytes to 1 per element); the frame "
-                   "header is counted apart.", "reproduced" if all(0.70 <= p <= 0.80 for p in pay) else "not reproduced",
-                   f"payload cut {100 * min(pay):.1f}–{100 * max(pay):.1f}% over {len(rows)} models (exactly 75% when every element is one byte); "
+    return _claim4("IV-B.4", "BQ cuts the transferred tensor's payload by 75% (float32 to uint8: 4 bytes to 1 per element). That holds by "
+                   "construction: the check only confirms that every model's BQ payload is one byte per element; the frame header is "
+                   "counted apart.", "holds by construction" if all(4 * u == f for f, u, *_ in rows) else "not reproduced",
+                   f"payload cut {100 * min(pay):.1f}–{100 * max(pay):.1f}% over {len(rows)} models (75% exactly: one byte per element); "
                    f"whole frames, header included: {100 * min(frame):.1f}–{100 * max(frame):.1f}%"
                    + ("; headers: " + ", ".join(f"{hf} B float32 frame, {hb} B BQ frame (shape, scale and zero point)" for hf, hb in heads)
                       if heads else ""),
@@ -291,40 +370,48 @@ def _iv_b5(s: _Sec4) -> dict:
 
 # %% ../nbs/20_claims.ipynb #02cd4d99
 def _iv_b6(s: _Sec4) -> dict:
-    "IV-B.6: FT (FE) at the biggest C against the best baseline at that C."
-    cmp = {}
-    for _, r in s.big.iterrows():
-        bm, _ = best_baseline(s.m, r.arch, int(r.channels))
-        cmp[r.arch] = s.compare(r.name, s.name(bm, r.arch, int(r.channels)))
-    return _claim4("IV-B.6", "BottleFit improves over the best baseline with the bigger bottleneck too (paper: up to 5.6 points).",
-                   _direction(list(cmp.values())), "; ".join(f"{_arch(a)} C={int(s.ft.channels.max())}: " + _ct(c) for a, c in cmp.items()),
-                   list(cmp.values()))
+    "IV-B.6: FT (FE) at the biggest C against the best baseline at that C and against KD."
+    c = int(s.ft.channels.max())
+    res = [_beats(s, a, c, ["bottlefit-ft-fe"], 5.6, 5.6) for a in sorted(s.big.arch.unique())]
+    cs = [x for *_, r in res for x in r]
+    return _claim4("IV-B.6", f"BottleFit improves over the baselines with the bigger bottleneck (C={c}) too, by up to 5.6 points: FT (FE) "
+                   "against the best baseline here and against KD, judged as IV-B.1 with the paper's 5.6.", _combine([v for v, *_ in res]),
+                   ". ".join(e for _, e, _ in res) + ". The paper's 5.6 can only be against KD: at C=12 its HND is 3.2–3.6 points below "
+                   "the original models (Table I), and BottleFit does not exceed the original", cs, test=_test_kind(cs) + _SEED_TEST)
 
 # %% ../nbs/20_claims.ipynb #c980a726
 def _iv_b7(s: _Sec4) -> dict:
-    "IV-B.7: each FT (FE) model with BQ against the original on the most accurate JPEG at least as large as its frame."
+    "IV-B.7: each FT (FE) model with BQ against the original on the JPEG whose bytes are nearest to, and not below, its frame's."
     jp, cmp = [], []
     for a in sorted(s.ft.arch.unique()):
         j = s.records[s.teacher(a)]["jpeg"]
         for _, r in s.ft[s.ft.arch == a].iterrows():
             big_j = [(int(q), v) for q, v in j.items() if v["bytes"] >= r.bytes_bq8]
-            if not big_j: continue
-            q, v = max(big_j, key=lambda qv: qv[1]["top1"])
+            if not big_j:
+                jp.append(f"{_arch(a)} C={int(r.channels)}: {r.bytes_bq8:.0f} B, larger than every JPEG evaluated: not compared")
+                continue
+            q, v = min(big_j, key=lambda qv: qv[1]["bytes"])
             c = _unpaired(r.name, f"JPEG q{q}", r.top1_bq8, v["top1"], min(int(r.val_images), v["images"]))
             cmp.append(c)
-            jp.append(f"{_arch(a)} C={int(r.channels)}: {r.bytes_bq8:.0f} B, {100 * r.top1_bq8:.2f}% vs best JPEG at ≥ that size (q{q}, "
-                      f"{v['bytes']:.0f} B) {100 * v['top1']:.2f}%, " + _ct(c))
-    return _claim4("IV-B.7", "BottleFit with BQ beats the original model on JPEG input at the same or more bytes.",
-                   _direction(cmp) if cmp else "not reproduced", "; ".join(jp) or "no JPEG input as large as any BottleFit frame",
+            jp.append(f"{_arch(a)} C={int(r.channels)}: {r.bytes_bq8:.0f} B, {100 * r.top1_bq8:.2f}% vs JPEG q{q} ({v['bytes']:.0f} B, "
+                      f"{v['bytes'] / r.bytes_bq8:.1f}x the frame) {100 * v['top1']:.2f}%, " + _ct(c))
+    return _claim4("IV-B.7", "BottleFit with BQ beats the original model on JPEG input at equal bytes: each FT (FE) frame against the JPEG "
+                   "quality whose bytes are nearest to, and not below, the frame's (where every JPEG is larger, the smallest: that favours "
+                   "JPEG).", _direction(cmp) if cmp else "not reproduced", "; ".join(jp) or "no FT (FE) model",
                    cmp, test="unpaired 95% interval (conservative): the JPEG evaluations keep no per-image predictions")
 
 # %% ../nbs/20_claims.ipynb #bb35844d
 def _iv_b8(s: _Sec4) -> dict:
-    "IV-B.8: each FT (FE) frame with BQ against the JPEG q75 input."
-    sav = [(r.arch, int(r.channels), 1 - r.bytes_bq8 / s.records[s.teacher(r.arch)]["jpeg"]["75"]["bytes"]) for _, r in s.ft.iterrows()]
-    return _claim4("IV-B.8", "The quantized bottleneck is far smaller than the JPEG input (paper: up to 93% smaller).",
-                   "reproduced" if max(v for *_, v in sav) >= 0.5 else "not reproduced",
-                   "; ".join(f"{_arch(a)} C={c}: {100 * v:.1f}% smaller than JPEG q75" for a, c, v in sav))
+    "IV-B.8: the FT (FE) frame with BQ at the paper's design point (Table I's smaller C, 3 in the paper) against the JPEG q75 input."
+    sav = [(r.arch, int(r.channels), r.bytes_bq8, s.records[s.teacher(r.arch)]["jpeg"]["75"]["bytes"]) for _, r in s.ft.iterrows()]
+    at = [1 - b / j for _, c, b, j in sav if c == s.lo]
+    return _claim4("IV-B.8", f"At the paper's design point (C={s.lo}) the quantized bottleneck is 93% smaller than the JPEG input: reproduced "
+                   "if it is at least 88% smaller (93% less 5 points), JPEG at quality 75 (the paper names none).",
+                   "reproduced" if at and min(at) >= 0.88 else "not reproduced",
+                   "; ".join(f"{_arch(a)} C={c}: {b:.0f} B vs JPEG q75 {j:.0f} B, {100 * (1 - b / j):.1f}% smaller" +
+                             (" (the design point)" if c == s.lo else "") for a, c, b, j in sav) +
+                   f". Both sizes follow the preset's input size ({s.records[s.teacher(s.archs[0])]['card'].get('input_size', '?')} px here, "
+                   "224 px in the paper)")
 
 # %% ../nbs/20_claims.ipynb #85c42c7c
 def _sp2(s: _Sec4) -> pd.DataFrame: return s.m[(s.m.method == "bottlefit-ft-fe") & (s.m.split == "sp2")]
@@ -444,16 +531,20 @@ def _iv_c1(s: _Sec4) -> dict | None:
 
 # %% ../nbs/20_claims.ipynb #a2b9187c
 def _iv_c2(s: _Sec4) -> dict | None:
-    "IV-C.2: each autoencoder's head against the smallest FT (FE) SP1 head of its backbone."
+    "IV-C.2: each autoencoder's head against the FT (FE) SP1 head of its backbone at the same C (else the biggest), in MACs."
     if not len(s.ae): return None
     rows = []
     for _, r in s.ae.iterrows():
         f = s.ft[s.ft.arch == r.arch]
-        rows.append((int(r.channels), r.head_macs, r.head_params, f.head_macs.min(), f.head_params.min()))
-    return _claim4("IV-C.2", "Autoencoders add computing load: their head is bigger than BottleFit's (paper: 83 times more parameters).",
-                   "reproduced" if all(mac > fm for _, mac, _, fm, _ in rows) else "not reproduced",
-                   "; ".join(f"AE C={c}: head {int(p):,} params, {mac / 1e6:.1f}M MACs vs BottleFit SP1 {int(fp):,} params, {fm / 1e6:.1f}M MACs "
-                             f"({p / fp:.0f}x params)" for c, mac, p, fm, fp in rows))
+        f = f[f.channels == r.channels] if (f.channels == r.channels).any() else f[f.channels == f.channels.max()]
+        rows.append((int(r.channels), r.head_macs, r.head_params, int(f.channels.iloc[0]), f.head_macs.iloc[0], f.head_params.iloc[0]))
+    return _claim4("IV-C.2", "The Sec. IV-C autoencoder adds computing load on the device: its head (original layers up to its split plus "
+                   "the AE encoder) needs more MACs than BottleFit's SP1 head. The paper's 83x smaller head is against DeepCOD [32] "
+                   "(Sec. II), not trained here, so that number is not tested.",
+                   "reproduced" if all(mac > fm for _, mac, _, _, fm, _ in rows) else "not reproduced",
+                   "; ".join(f"AE C={c}: head {int(p):,} params, {mac / 1e6:.1f}M MACs vs BottleFit FT (FE) SP1 C={fc} head {int(fp):,} params, "
+                             f"{fm / 1e6:.1f}M MACs ({mac / fm:.1f}x the MACs, {p / fp:.0f}x the parameters)" for c, mac, p, fc, fm, fp in rows) +
+                   ". Not compared: DeepCOD, the paper's comparator for 83x; these ratios are to this study's own autoencoder")
 
 # %% ../nbs/20_claims.ipynb #224c3679
 def _iv_c3(s: _Sec4) -> dict | None:
