@@ -12,9 +12,9 @@ import sys
 from typing import Sequence
 
 from . import cli_system      # latency, measure and plan
-from .core import DATA_ENV, WIRE_CODECS, BottleFitError, format_card, format_table, one_line
+from .core import DATA_ENV, LEARNED_CODECS, WIRE_CODECS, BottleFitError, format_card, format_table, one_line
 from .options import COMMAND_GROUPS, Parser, _design, _io, _pick_link, add, command_group, int_in, positive
-from .presets import METHODS
+from .presets import LEARNED, METHODS
 
 # %% auto #0
 __all__ = ['DATA_SOURCES', 'COMMAND_ORDER', 'CARD_COLS', 'parser', 'main', 'cmd_info', 'cmd_cards', 'cmd_cache', 'cmd_bench_data',
@@ -74,7 +74,7 @@ def cmd_info(a) -> int:
         from bottlefit.models import model_card, teacher_card
         card = teacher_card(a.model, a.input_size, a.num_classes) if a.split == "none" else \
             model_card(a.model, a.split, a.channels, a.input_size, num_classes=a.num_classes).to_dict()
-    print(json.dumps(card, indent=2) if a.json else format_card(card))
+    print(json.dumps(card, indent=2) if a.json else _info_text(card))
     return 0
 
 CARD_COLS = ("arch", "split", "channels", "bottleneck_shape", "bytes_uint8", "head_params", "head_macs",
@@ -99,6 +99,29 @@ def cmd_cards(a) -> int:
         print("\nUnsplit teachers (local computing)\n")
         print(format_table(local, ("arch", "params", "macs", "input_bytes_uint8")))
     return 0
+
+# %% ../nbs/10_cli.ipynb #65ba3ff5
+def _n(x) -> str: return f"{x:,}"
+
+def _info_groups(card: dict) -> list[tuple[str, dict]]:
+    "A card as (group, {what: value with its unit}): head (device side), bottleneck and wire, tail (edge side), the whole model."
+    if card["split"] == "none":
+        return [(f"whole model (unsplit, for local computing or offloading), {card['input_size']} px input",
+                 {"params": _n(card["params"]), "MACs per image": _n(card["macs"])}),
+                ("input on the wire (offloading)", {"bytes uint8 (raw RGB)": f"{_n(card['input_bytes_uint8'])} B"})]
+    return [("head (device side)", {"params": _n(card["head_params"]), "MACs per image": _n(card["head_macs"])}),
+            ("bottleneck and wire", {"channels C": str(card["channels"]), "shape C x H x W": " x ".join(map(str, card["bottleneck_shape"])),
+                                     "elements": _n(card["bottleneck_elements"]), "bytes fp32": f"{_n(card['bytes_fp32'])} B",
+                                     "bytes uint8 (bq8 payload)": f"{_n(card['bytes_uint8'])} B"}),
+            ("tail (edge side)", {"params": _n(card["tail_params"]), "MACs per image": _n(card["tail_macs"])}),
+            ("whole model (reference: local computing)", {"params": _n(card["teacher_params"]), "MACs per image": _n(card["teacher_macs"])})]
+
+def _info_text(card: dict) -> str:
+    "The card as `info` prints it: a title line, then each group with its lines indented."
+    title = f"{card['arch']} " + ("unsplit" if card["split"] == "none" else f"{card['split']} C={card['channels']}") + f" at {card['input_size']} px"
+    groups = _info_groups(card)
+    w = max(len(k) for _, g in groups for k in g)
+    return "\n".join([title] + [l for name, g in groups for l in [name, *(f"  {k:<{w}}  {v}" for k, v in g.items())]])
 
 # %% ../nbs/10_cli.ipynb #7337b8d6
 @command_group
@@ -130,9 +153,28 @@ def cmd_cache(a) -> int:
         print(decoded_cache(_folder(a), a.size, workers=a.workers))
     return 0
 
+def _bench_command(name: str, options: dict) -> str:
+    "The command that repeats a benchmark with every setting spelled out: what its record keeps (flags valued None or False left out)."
+    from bottlefit.bench import command_line
+    argv = [name]
+    for flag, value in options.items():
+        if value is not None and value is not False: argv += [flag] if value is True else [flag, value]
+    return command_line("python -m bottlefit", argv)
+
+def _write_bench_record(path, begun: dict, fields: dict, quiet: bool = False) -> None:
+    "Write a benchmark record (`bottlefit.bench`) to `path`, with its provenance."
+    from bottlefit.bench import make_record, write_record
+    out = write_record(path, make_record(begun, fields))
+    if not quiet: print(f"wrote {out}")
+
 def cmd_bench_data(a) -> int:
+    from bottlefit.bench import begin_record
     from bottlefit.data import loading_benchmark
+    begun = begin_record("data", _bench_command("bench-data", {"--dataset": a.dataset, "--split": a.split, "--size": a.size,
+                         "--workers": a.workers, "--batch-size": a.batch_size, "--limit": a.limit, "--data": a.data,
+                         "--record": a.record})) if a.record else None
     r = loading_benchmark(a.dataset, a.split, a.size, a.data, a.workers, a.batch_size, a.limit, progress=not a.json)
+    if a.record: _write_bench_record(a.record, begun, dict(result=r, batch_size=a.batch_size, limit=a.limit), quiet=a.json)
     if a.json: print(json.dumps(r, indent=2))
     else:
         print(format_table([dict(path="uncached (JPEG decode + transform)", images_per_s=r["uncached_images_per_s"], ratio=1.0),
@@ -160,20 +202,47 @@ def _data_commands(sub):
             d.add_argument("--split", default="train", help="train or val (default train)")
             add(d, "--batch-size", default=64)
             add(d, "--limit", help="only the first N images (both paths time the same N)")
+            d.add_argument("--record", metavar="FILE", help="also write the result as a benchmark record with its provenance "
+                                                            "(the README's: data/results/bench/data.json)")
             _io(d, data=False)
         d.set_defaults(func=func)
+
+# %% ../nbs/10_cli.ipynb #0e49d5bd
+def _check_teacher_classes(path, classes: tuple, data, arch: str):
+    "Refuse a teacher for --data DIR that was not trained on DIR's classes (in the same order), or none at all."
+    from pathlib import Path
+    how = (f"train one with `python -m bottlefit train --method teacher --model {arch} --data {data} --out DIR` "
+           "and pass --teacher DIR/model.pt")
+    if path is None: raise BottleFitError(f"--data {data}: a student needs a teacher trained on the same {len(classes)} classes; {how}")
+    import torch
+    p = Path(path) / "model.pt" if Path(path).is_dir() else Path(path)
+    try: ck = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e: raise BottleFitError(f"--teacher {p}: cannot read it ({one_line(e, 120)}); {how}") from None
+    got = ck.get("run", {}).get("classes") if isinstance(ck, dict) and isinstance(ck.get("run"), dict) else None
+    if got is None: raise BottleFitError(f"--teacher {p} records no class names, so it cannot be checked against the classes of {data}; {how}")
+    if tuple(got) != classes:
+        raise BottleFitError(f"--teacher {p} was trained on the classes {', '.join(got)}, but {data} holds {', '.join(classes)}; {how}")
 
 # %% ../nbs/10_cli.ipynb #a0ccee3a
 def cmd_train(a) -> int:
     from bottlefit.methods import build_run, train_run
     from bottlefit.train import TrainConfig
-    p = a.preset
+    if a.method in LEARNED and a.beta is None:
+        raise BottleFitError(f"--method {a.method} trains a learned entropy bottleneck: give --beta B, the weight of its rate (bits "
+                             "per image) in the loss (e.g. 0.1; larger: fewer bytes on the wire, lower accuracy)")
+    if a.beta is not None and a.method not in LEARNED:
+        raise BottleFitError(f"--beta weighs the rate of a learned entropy bottleneck (--method {' or '.join(LEARNED)}); --method {a.method} has none")
+    from bottlefit.methods import on_image_folder     # torch: only when a command trains
+    p, classes = on_image_folder(a.preset, a.data)
+    if classes is not None and a.method != "teacher": _check_teacher_classes(a.teacher, classes, a.data, a.model)
     cfg = TrainConfig(batch_size=a.batch_size or p.batch_size, eval_batch_size=p.eval_batch_size,
                       workers=p.workers if a.workers is None else a.workers, seed=a.seed, device=a.device,
                       checkpoint_every=a.checkpoint_every, progress=not a.no_progress, cpu_bf16=a.bf16,
                       augment_cycle=a.augment_cycle, cache_teacher=a.cache_teacher, compile=a.compile,
                       channels_last=not a.no_channels_last)   # settings checked before any work
-    run = build_run(a.method, a.model, a.split, a.channels, p, a.teacher, a.data, a.epochs, progress=not a.no_progress, seed=a.seed)
+    run = build_run(a.method, a.model, a.split, a.channels, p, a.teacher, a.data, a.epochs, progress=not a.no_progress, seed=a.seed,
+                    beta=a.beta)
+    if classes is not None: run.info.update(classes=list(classes), data=str(a.data))    # what a student's teacher is checked against
     hist = train_run(run, a.out, cfg)
     if hist: print(f"{a.out}: top-1 {hist[-1]['val_top1']:.4f}, top-5 {hist[-1]['val_top5']:.4f} after {hist[-1]['epoch']} epochs")
     return 0
@@ -183,17 +252,33 @@ def cmd_eval(a) -> int:
     from bottlefit.core import ConfigError
     from bottlefit.methods import load_trained, preset_data
     from bottlefit.presets import get_preset
+    from bottlefit.results import agreement, read_record
     from bottlefit.train import evaluate, pick_device
     model, run = load_trained(a.checkpoint, {"arch": a.model, "split": a.split, "channels": a.channels})
     if a.bq and run["split"] == "none": raise ConfigError(f"{a.checkpoint} is an unsplit {run['arch']}; --bq needs a bottleneck")
-    p = a.preset or get_preset(run["preset"])
-    _, val = preset_data(p, a.data, progress=not a.json)
+    p, root = a.preset or get_preset(run["preset"]), a.data
+    if run.get("classes") is not None:         # trained on your own ImageFolder: evaluated on it (or on --data with its classes)
+        root = a.data if a.data is not None else run.get("data")
+        from bottlefit.methods import on_image_folder     # torch: only when a command trains
+        p, classes = on_image_folder(p, root)
+        if classes is None or list(classes) != list(run["classes"]):
+            raise BottleFitError(f"{a.checkpoint} was trained on your own images ({run.get('data')}: {', '.join(run['classes'])}); "
+                                 f"give --data DIR, an ImageFolder with those classes")
+    _, val = preset_data(p, root, progress=not a.json)
     device = pick_device(a.device)
+    rec = read_record(a.against) if a.against else None         # checked before any work
     r = evaluate(model.to(device), val, a.batch_size or p.eval_batch_size, p.workers, device,
-                 bottleneck_fn=fake_quantize if a.bq else None, progress=not a.json)
+                 bottleneck_fn=fake_quantize if a.bq else None, progress=not a.json, predictions=rec is not None)
+    if rec is not None: r["against"] = dict(record=str(a.against), **agreement(rec, r.pop("predictions"), bq8=a.bq))
+    r.pop("labels", None); r.pop("predictions", None)
     r = {**{k: run[k] for k in ("method", "arch", "split", "channels", "preset")}, "bq": a.bq, **r}
+    same = rec is None or r["against"]["identical"] == r["against"]["images"]
+    if rec is not None and not a.json:
+        g = r["against"]
+        r["against"] = (f"{g['identical']:,} of {g['images']:,} predictions as in {g['record']}"
+                        + ("" if same else f" (the first that differ: images {', '.join(map(str, g['differ']))})"))
     print(json.dumps(r, indent=2) if a.json else format_card(r))
-    return 0
+    return 0 if same else 1
 
 # %% ../nbs/10_cli.ipynb #8aee8527
 def cmd_bench_train(a) -> int:
@@ -223,7 +308,9 @@ def _training_commands(sub):
     add(t, "--preset")
     t.add_argument("--out", required=True, help="run folder (created; resumed if it holds this run)")
     add(t, "--teacher")
-    _io(t, as_json=False)
+    t.add_argument("--beta", type=positive, default=None, help="the weight of the rate (bits per image) in the loss of a learned "
+                   f"entropy bottleneck: required by, and only for, --method {' or '.join(LEARNED)} (e.g. 0.1)")
+    add(t, "--data", help="data root (default $BOTTLEFIT_DATA), or your own ImageFolder DIR holding DIR/train/<class>/*.jpg and DIR/val/<class>/*.jpg (classes: the folder names)")
     t.add_argument("--epochs", type=int_in(1), default=None, help="override the preset's epochs per stage")
     add(t, "--batch-size", help="override the preset's global batch size")
     add(t, "--workers")
@@ -242,6 +329,7 @@ def _training_commands(sub):
                        description="Top-1/top-5 of a finished run on its preset's validation images.")
     add(e, "--checkpoint", required=True, help="a run's model.pt, or the run folder")
     e.add_argument("--bq", action="store_true", help="quantize the bottleneck to 8 bits per sample (Sec. IV-B)")
+    e.add_argument("--against", metavar="RECORD", help="a study record of this model: count the images whose prediction differs")
     add(e, "--preset", default=None, help="evaluate on another preset's validation data (default: the run's)")
     add(e, "--model", default=None, help="expected backbone (error if the checkpoint holds another)")
     add(e, "--split", default=None, help="expected split point")
@@ -265,13 +353,16 @@ def cmd_codec_report(a) -> int:
     from bottlefit.codec import codec_report
     from bottlefit.data import CachedImages, decoded_cache, imagenette
     from bottlefit.methods import load_trained
+    from bottlefit.models import split
     model, run = load_trained(a.checkpoint)
     if run["split"] == "none": raise BottleFitError(f"{a.checkpoint} is an unsplit model; codec-report needs a bottleneck")
     def images(split, n):
         ds = CachedImages(decoded_cache(imagenette(split, a.data), a.input_size, progress=not a.json))
         step = max(len(ds) // n, 1)
         return [ds[i][0] for i in range(0, step * n, step)][:n]
-    r = codec_report(model.encoder, images("train", a.fit_images), images("val", a.images), a.input_size, progress=not a.json)
+    entropy = getattr(model, "entropy", None)                 # a learned bottleneck: its eb frames too, from its rounded head
+    r = codec_report(split(model)[0], images("train", a.fit_images), images("val", a.images), a.input_size, progress=not a.json,
+                     entropy=entropy)
     r = {"checkpoint": str(a.checkpoint), "arch": run["arch"], "split": run["split"], "channels": run["channels"],
          "trained_at": run["input_size"], "input_size": a.input_size, **r}
     if a.json: print(json.dumps(r, indent=2)); return 0
@@ -283,6 +374,11 @@ def cmd_codec_report(a) -> int:
                        ("codec", "frame_bytes", "header", "bits_per_element")))
     print(f"\nempirical entropy of the codes: {r['empirical_entropy_bits']:.3f} bits/element (lower bound); "
           f"symbol model cross-entropy {r['model_cross_entropy_bits']:.3f}")
+    if "eb" in r["frames"]:
+        eb = r["frames"]["eb"]
+        print(f"eb (learned entropy tables {eb['tables_hash']}): real frames of {eb['bytes']:.1f} bytes, {8 * eb['bytes'] / r['elements']:.3f} "
+              f"bits/element with the {eb['header']}-byte header ({eb['payload_bits_per_element']:.3f} without); "
+              f"the density's own estimate {eb['estimated_bits_per_element']:.3f} bits/element")
     print("JPEG of the same 224x224 inputs: " + ", ".join(f"q{q} {b:,.0f} B" for q, b in r["jpeg_bytes"].items()))
     return 0
 
@@ -311,10 +407,12 @@ def _load_split(a):
 def cmd_serve(a) -> int:
     from bottlefit.runtime import EdgeServer, serve_until_signal
     model, run, shape = _load_split(a)
-    server = EdgeServer(model.tail, shape, max_batch=a.max_batch, read_timeout_s=a.timeout, max_clients=a.max_clients,
+    tables = model.entropy.tables() if model.entropy is not None else None   # a learned bottleneck: its eb frames are decoded with these
+    server = EdgeServer(model.tail, shape, tables, max_batch=a.max_batch, read_timeout_s=a.timeout, max_clients=a.max_clients,
                         max_per_address=a.max_per_address, max_waiting=a.max_waiting, queue_timeout_s=a.queue_timeout,
                         request_deadline_s=a.request_deadline, idle_timeout_s=a.idle_timeout, write_timeout_s=a.write_timeout)
     ready = lambda port: print(f"serving the {run['arch']} {run['split']} C={run['channels']} tail (input {list(shape)}; "
+                               f"{f'eb frames coded with entropy tables {tables.hash.hex()}; ' if tables else ''}"
                                f"SIGTERM or Ctrl-C stops it and prints its counters) on {a.host}:{port}", flush=True)
     serve_until_signal(server, a.host, a.port, on_ready=ready)
     return 0
@@ -323,14 +421,22 @@ def cmd_serve(a) -> int:
 def cmd_client(a) -> int:
     from pathlib import Path
     from bottlefit.data import IMAGE_EXTS, ImageFolder, eval_transform, load_rgb
+    from bottlefit.models import split
     from bottlefit.runtime import DeviceClient
     if a.checkpoint is None and a.head is None:
         raise BottleFitError("give --checkpoint (the run's PyTorch head runs here) or --head HEAD.onnx (an exported head), or both")
     if a.checkpoint: model, run, _ = _load_split(a)
     if a.head:
         from bottlefit.deploy import OnnxHead
-        head = OnnxHead(a.head, expect={k: run[k] for k in ("arch", "split", "channels", "input_size")} if a.checkpoint else None)
-    else: head = model.encoder
+        learned = a.checkpoint and model.entropy is not None            # then the head must code with the run's own tables
+        head = OnnxHead(a.head, expect={**{k: run[k] for k in ("arch", "split", "channels", "input_size")},
+                                        **({"tables_hash": model.entropy.tables_hash()} if learned else {})} if a.checkpoint else None)
+    else: head = split(model)[0]                      # the encoder, then the rounding where the bottleneck is learned
+    tables = head.tables if a.head else model.entropy.tables() if model.entropy is not None else None
+    codec = a.codec or ("eb" if tables is not None else "bq8")
+    if codec in LEARNED_CODECS and tables is None:
+        raise BottleFitError(f"--codec {codec} sends a learned entropy bottleneck's frames: give the --checkpoint of such a run "
+                             "(method eb-kd) or a --head exported from one (its tables beside it)")
     size = head.input_size if a.head else run["input_size"]
     host, _, port = a.server.rpartition(":")
     if not host or not port.isdigit() or not 1 <= int(port) <= 65535: raise BottleFitError(f"--server must be HOST:PORT (port 1-65535), got {a.server!r}")
@@ -343,7 +449,7 @@ def cmd_client(a) -> int:
     if a.limit: step = max(len(items) // a.limit, 1); items = items[::step][:a.limit]
     if not items: raise BottleFitError(f"no images under {root}")
     rows = []
-    try: client = DeviceClient(head, (host, int(port)), a.codec, link, retries=a.retries)
+    try: client = DeviceClient(head, (host, int(port)), codec, link, tables, retries=a.retries)
     except OSError as e:
         raise BottleFitError(f"cannot reach the edge server at {a.server} ({e.strerror or e}); start `bottlefit serve` there or fix --server") from None
     with client as c:
@@ -353,7 +459,7 @@ def cmd_client(a) -> int:
     labelled = [r for r in rows if r["correct"] is not None]
     mean = lambda k: sum(r[k] for r in rows) / len(rows)
     summary = dict(images=len(rows), head=f"ONNX Runtime, {head.describe()}" if a.head else "PyTorch", link=getattr(link, "name", "unshaped"),
-                   codec=a.codec, request_bytes=rows[0]["bytes"],
+                   codec=codec, request_bytes=rows[0]["bytes"],
                    accuracy=sum(r["correct"] for r in labelled) / len(labelled) if labelled else None,
                    d_head_ms=1e3 * mean("d_head"), d_net_ms=1e3 * mean("d_net"), d_tail_ms=1e3 * mean("d_tail"), e2e_ms=1e3 * mean("e2e"))
     if a.json: print(json.dumps({"summary": summary, "images": rows}, indent=2, default=str)); return 0
@@ -428,7 +534,9 @@ def _runtime_commands(sub):
     cl.add_argument("--server", required=True, help="HOST:PORT of `bottlefit serve`")
     cl.add_argument("--images", required=True, help="an image folder (with class sub-folders for accuracy)")
     add(cl, "--limit", help="only N images, spread over the folder")
-    cl.add_argument("--codec", default="bq8", choices=WIRE_CODECS, help="fp32, fp16, bq8, bq8-zlib or bq8-lzma")
+    cl.add_argument("--codec", default=None, choices=WIRE_CODECS + LEARNED_CODECS,
+                    help="fp32, fp16, bq8, bq8-zlib, bq8-lzma, or eb: a learned entropy bottleneck's frames, coded with the "
+                         "tables of --checkpoint or of --head (default: eb for a learned run or head, else bq8)")
     add(cl, "--link", default=None, help="shape the upload: wifi[:level], lte[:CQI], lora[:kHz] or a rate like 2mbps")
     cl.add_argument("--retries", type=int_in(0), default=2,
                     help="when the server says busy, retry up to N times, waiting longer each time (default 2)")
@@ -454,43 +562,70 @@ def _bottleneck_run(path):
     if run["split"] == "none": raise BottleFitError(f"{path} is an unsplit model; a head needs a bottleneck model")
     return model, run
 
+_NO_INT8 = ("has a learned entropy bottleneck: its head emits the integer symbols its tables code, and int8 arithmetic would "
+            "move them, so it has no int8 version")
+
 def cmd_export_head(a) -> int:
     from pathlib import Path
-    from bottlefit.deploy import calibration_images, export_head, quantize_head_int8
+    from bottlefit.deploy import calibration_images, export_head, quantize_head_int8, tables_path
     from bottlefit.presets import get_preset
     model, run = _bottleneck_run(a.run)
+    if a.int8 and model.entropy is not None: raise BottleFitError(f"--int8: {a.run} {_NO_INT8}")
     size, out = a.input_size or run["input_size"], Path(a.out)
     facts = export_head(model, out, size)
     print(f"{out}: {run['arch']} {run['split']} C={run['channels']} head, fp32, {size} px, bottleneck "
           f"{'x'.join(map(str, facts['bottleneck_shape']))}, {out.stat().st_size:,} bytes")
+    if "tables_hash" in facts:
+        t = tables_path(out)
+        print(f"{t}: the entropy tables its integer symbols are coded with ({facts['tables_hash']}, {t.stat().st_size:,} bytes); keep them beside it")
     if a.int8:
         dataset, int8 = get_preset(run["preset"]).dataset, out.with_name(f"{out.stem}-int8{out.suffix}")
         f8 = quantize_head_int8(out, int8, calibration_images(dataset, size, a.calibration_images, a.data))
         print(f"{int8}: int8, calibrated on {f8['calibration_images']} {dataset} training images, {int8.stat().st_size:,} bytes")
     return 0
 
+# %% ../nbs/10_cli.ipynb #fb3c48c6
 def cmd_bench_head(a) -> int:
     import torch
-    from bottlefit.deploy import OnnxHead, accuracy_line, calibration_images, head_latency_table, int8_accuracy, latency_text
+    from bottlefit.bench import begin_record
+    from bottlefit.bench import coding_line
+    from bottlefit.deploy import (OnnxHead, accuracy_line, calibration_images, coding_share, head_latency_table,
+                                  int8_accuracy, latency_text)
     from bottlefit.core import check_size
     from bottlefit.methods import preset_data
     from bottlefit.models import bottleneck_model
     from bottlefit.presets import get_preset
     if a.int8 and not a.run: raise BottleFitError("--int8 needs --run: its accuracy is measured with the run's own tail")
+    design = {} if a.run else {"--model": a.model, "--split": a.split, "--channels": a.channels}
+    begun = begin_record("head", _bench_command("bench-head", {"--run": a.run, **design, "--input-size": a.input_size, "--int8": a.int8,
+                         "--repeats": a.repeats, "--threads": a.threads, "--calibration-images": a.calibration_images if a.run else None,
+                         "--data": a.data, "--record": a.record})) if a.record else None
     if a.run: model, run = _bottleneck_run(a.run)
     else: torch.manual_seed(0); model, run = bottleneck_model(a.model, a.split, a.channels, input_size=a.input_size), None
+    learned = model.entropy is not None
+    if a.int8 and learned: raise BottleFitError(f"--int8: {a.run} {_NO_INT8}")
     check_size(a.input_size, f"{model.arch} {model.split}")
     int8 = OnnxHead(a.int8, expect={**{k: run[k] for k in ("arch", "split", "channels", "input_size")}, "weights": "int8"}) if a.int8 else None
     p = get_preset(run["preset"]) if run else None
     cal = calibration_images(p.dataset, a.input_size, a.calibration_images, a.data) if run else None
     rows = head_latency_table(model, a.input_size, cal, a.repeats, threads=a.threads)
+    coding = coding_share(rows)                   # a learned bottleneck: eb encode and decode beside the ONNX head
     acc = int8_accuracy(model, int8, preset_data(p, a.data, progress=not a.json)[1], p.eval_batch_size, progress=not a.json) if int8 else None
-    if a.json: print(json.dumps({"latency": rows, "int8_accuracy": acc}, indent=2)); return 0
+    if a.record:
+        facts = {k: run[k] for k in ("method", "preset", "input_size") if k in run} if run else {}
+        _write_bench_record(a.record, begun, dict(
+            model=dict(arch=model.arch, split=model.split, channels=model.channels), run=dict(path=str(a.run), **facts) if run else None,
+            settings=dict(input_size=a.input_size, threads=a.threads, repeats=a.repeats, calibration_images=len(cal) if run else 8,
+                          calibration=f"{p.dataset} training images" if run else "random images"),
+            latency=rows, int8_accuracy=acc, int8_head=dict(path=str(a.int8), **int8.facts) if int8 else None, entropy_coding=coding), quiet=a.json)
+    if a.json: print(json.dumps({"latency": rows, "int8_accuracy": acc, "entropy_coding": coding}, indent=2)); return 0
     print(latency_text(rows))
     what = f"run {a.run}" if run else "untrained: latency does not depend on the weights"
-    cal_what = f"{len(cal)} {p.dataset} training images" if run else "8 random images"
+    cal_what = (f"eb frames of {min(len(cal), 8)} {p.dataset} training images" if learned else
+                f"int8 calibrated on {len(cal)} {p.dataset} training images" if run else "int8 calibrated on 8 random images")
     print(f"\n{model.arch} {model.split} C={model.channels} ({what}); {a.input_size} px, batch 1, {a.threads} thread(s), "
-          f"median of {a.repeats} rounds; int8 calibrated on {cal_what}")
+          f"median of {a.repeats} rounds; {cal_what}")
+    if coding: print(coding_line(coding))
     if acc: print(accuracy_line(acc))
     return 0
 
@@ -500,7 +635,8 @@ def _deploy_commands(sub):
     "Export-head and bench-head: the head as devices run it."
     e = sub.add_parser("export-head", help="write a run's head (encoder + BQ8) as ONNX, optionally also a static int8 version",
                        description="Export the head of a finished run to ONNX (facts in its metadata); --int8 also writes "
-                                   "OUT-int8.onnx, calibrated on the run's training images.")
+                                   "OUT-int8.onnx, calibrated on the run's training images. A learned entropy bottleneck's head "
+                                   "ends at its integer symbols, and its tables go beside it (OUT.tables.npz); it has no int8 version.")
     add(e, "--run", required=True)
     e.add_argument("--out", required=True, help="the head file to write, e.g. head.onnx (--int8: also head-int8.onnx beside it)")
     add(e, "--input-size", default=None, help="input size the head takes (default: the run's)")
@@ -510,21 +646,30 @@ def _deploy_commands(sub):
     e.set_defaults(func=cmd_export_head)
     b = sub.add_parser("bench-head", help="head latency: PyTorch vs ONNX Runtime fp32 and int8 vs the full model; int8 accuracy",
                        description="Median batch-1 latency of the head in PyTorch, ONNX Runtime fp32 and int8, and of the full "
-                                   "model; with --int8, that head's top-1 against the PyTorch head + BQ8 on the run's validation set.")
+                                   "model; with --int8, that head's top-1 against the PyTorch head + BQ8 on the run's validation set. "
+                                   "For a run with a learned entropy bottleneck: eb encode and decode per frame instead of int8, as "
+                                   "shares of the ONNX head's time (goal: at most 10 % each way).")
     add(b, "--run", help="a finished run (default: an untrained model; latency does not depend on weights)")
     _design(b)
     add(b, "--input-size", help="input size to time at (default 224)")
     b.add_argument("--int8", default=None, help="an int8 head of --run (`export-head --int8`): also its accuracy on the validation set")
     b.add_argument("--repeats", type=int_in(1), default=30, help="timed rounds (default 30)")
     b.add_argument("--threads", type=int_in(1), default=1, help="threads of every path (default 1, a device core)")
-    add(b, "--calibration-images", help="training images the timed int8 head is calibrated on (default 200)")
+    add(b, "--calibration-images", help="training images the timed int8 head is calibrated on (a learned entropy bottleneck: the "
+                                         "first 8 make the timed eb frames; default 200)")
+    b.add_argument("--record", metavar="FILE", help="also write the measurement as a benchmark record with its provenance "
+                                                    "(the README's: data/results/bench/head.json and head-<backbone>.json)")
     _io(b)
     b.set_defaults(func=cmd_bench_head)
 
 # %% ../nbs/10_cli.ipynb #c6f651be
 def cmd_study(a) -> int:
     from bottlefit.presets import study_grid
-    p = a.preset
+    from bottlefit.methods import on_image_folder     # torch: only when a command trains
+    p, classes = on_image_folder(a.preset, a.data)
+    if classes is not None and not a.list and (a.results is None or a.runs is None):
+        raise BottleFitError(f"--data {a.data} is your own ImageFolder: give --results DIR and --runs DIR too, so that its records and "
+                             f"runs stay apart from preset {p.name}'s")
     if a.list:
         for j in study_grid(p): print(f"{j.name:<40} {', '.join(j.uses)}")
         return 0
@@ -560,7 +705,7 @@ def _study_commands(sub):
     s.add_argument("--redo", action="store_true", help="run the selected jobs again even if recorded (a finished run "
                    "folder under --runs is reused; delete it to retrain from scratch)")
     add(s, "--no-progress")
-    _io(s, as_json=False)
+    add(s, "--data", help="data root (default $BOTTLEFIT_DATA), or your own ImageFolder DIR holding DIR/train/<class>/*.jpg and DIR/val/<class>/*.jpg (classes: the folder names)")
     s.set_defaults(func=cmd_study)
     f = sub.add_parser("figures", help="regenerate every table and figure of the paper from a preset's results records",
                        description="Execute the papermill notebooks of nbs/figures/ (Tables I-II, Figs. 5-7, 9-13, the Pareto front, claims, "
@@ -576,17 +721,23 @@ def _study_commands(sub):
 # %% ../nbs/10_cli.ipynb #4d5d948a
 def cmd_explore(a) -> int:
     from bottlefit.explore import serve
-    return serve(a.results or "", a.preset or "", a.port, browser=not a.no_browser, data=a.data or os.environ.get(DATA_ENV))
+    return serve(a.results or [], a.preset or "", a.port, browser=not a.no_browser, data=a.data or os.environ.get(DATA_ENV),
+                 host=a.host, token=a.token)
 
 @command_group
 def _explore_commands(sub):
     "The explorer as a web app."
-    e = sub.add_parser("explore", help="serve the trade-off explorer as a web app (Voila) on 127.0.0.1",
-                       description="Serve the explorer's controls and views (accuracy vs bytes, latency, energy) over a "
-                                   "study's records as a Voila app on 127.0.0.1 until Ctrl-C.")
-    add(e, "--results", help="results folder (default: the newest under data/results/ with a system record)")
+    e = sub.add_parser("explore", help="serve the trade-off explorer as a web app (Voila), on 127.0.0.1 by default",
+                       description="Serve the explorer's controls and views (accuracy vs bytes, latency, energy) over one or "
+                                   "more studies' records as a Voila app until Ctrl-C.")
+    add(e, "--results", nargs="+", help="results folder(s); several: a selector in the page picks one "
+                                         "(default: the newest under data/results/ with a system record)")
     e.add_argument("--preset", default=None, help="explore data/results/<preset>/ instead")
-    e.add_argument("--port", type=int_in(0, 65535), default=8866, help="port on 127.0.0.1 (default 8866; 0: any free port)")
+    e.add_argument("--port", type=int_in(0, 65535), default=8866, help="port (default 8866; 0: any free port)")
+    e.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only; "
+                                                       "0.0.0.0: every address, for a class); off loopback a token is required")
+    e.add_argument("--token", default=None, help="the token every request must carry (default: a new random one where "
+                                                 "--host is not loopback, none on loopback); printed once in the address")
     e.add_argument("--no-browser", action="store_true", help="do not open a browser")
     _io(e, as_json=False)
     e.set_defaults(func=cmd_explore)

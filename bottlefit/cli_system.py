@@ -339,6 +339,30 @@ def _who(c: dict) -> str:
     "A candidate in words."
     return f"{c.get('method', '')} {c['arch']} {c['split']} C={c['channels']} {c['codec']}".strip()
 
+# %% ../nbs/22_cli_system.ipynb #7df1c4f8
+def _offload_default(nbytes: float | None, size: int) -> tuple[float, str]:
+    "(bytes, where they come from) of the offloaded JPEG at `size` px: --offload-bytes, or the 224-px default scaled by pixels."
+    from bottlefit.system import OFFLOAD_BYTES
+    if nbytes is not None: return float(nbytes), "--offload-bytes"
+    return OFFLOAD_BYTES * (size / 224) ** 2, f"{OFFLOAD_BYTES / 1e3:.0f} KB at 224 px scaled to {size} px by the pixel count"
+
+def _reference_rows(t, best: dict, dev, link, edge, nbytes: float | None) -> tuple[list[dict], str]:
+    "(local and offloading rows priced as plan's candidates, a note) for the best candidate's backbone at its input size."
+    from bottlefit.system import approaches, evaluate_scenario
+    arch, size = best["arch"], int(best.get("input_size", 224))
+    if not t.has_teacher(arch, size):
+        return [], (f"local and offloading left out: no recorded timing of the whole {arch} at {size} px "
+                    f"(`python -m bottlefit measure --model {arch} --split none --input-size {size}`)")
+    off, src = _offload_default(nbytes, size)
+    rows = []
+    for ap, sc in approaches(t, arch, (), size, off, local_arch=None):
+        r = evaluate_scenario(sc, dev, link, edge, resamples=0)
+        rows.append(dict(method=ap.label, arch=arch, split="none", channels="", codec="jpeg" if ap.kind == "offload" else "",
+                         top1=best.get("teacher_top1"), bytes=sc.upload_bytes, delay_s=r["delay"]["mean"], energy_j=r["energy_j"]["mean"],
+                         delay_model_lo=r["delay_band"][0], delay_model_hi=r["delay_band"][1], energy_model_lo=r["energy_band"][0],
+                         energy_model_hi=r["energy_band"][1], head_source=r["sources"]["head"] if ap.kind == "local" else r["sources"]["tail"]))
+    return rows, f"local and offloading: the whole {arch} at {size} px; offloaded JPEG {off / 1e3:.1f} KB ({src})"
+
 # %% ../nbs/22_cli_system.ipynb #54321d41
 def cmd_plan(a) -> int:
     from bottlefit.system import edge_profile, plan
@@ -357,22 +381,25 @@ def cmd_plan(a) -> int:
     bests = {m: (others[m] if m in others else r)["best"] for m in dev.candidates}
     robust = len({_key(b) for b in bests.values()}) <= 1
     front = {id(c) for c in r["front"]}
-    shown = [c for c in r["candidates"] if id(c) in front] if a.pareto else r["candidates"]
+    shown = r["candidates"] if a.all else [c for c in r["candidates"] if id(c) in front]     # --pareto: the default
+    refs, ref_note = _reference_rows(t, r["best"], dev, link, edge, a.offload_bytes)
     if a.json:
         print(json.dumps(dict(candidates_from=where, timings=origins, device=dev.name, edge=edge.name, link=link.name, objective=a.objective,
                               min_accuracy=a.min_accuracy, device_models=dict(central=dev.chosen.name if dev.models else None,
-                              candidates=dev.candidates, best=bests, robust=robust), best=r["best"], candidates=shown, front=r["front"]),
+                              candidates=dev.candidates, best=bests, robust=robust), best=r["best"], candidates=shown, front=r["front"],
+                              reference=refs, reference_note=ref_note),
                          indent=2, default=float))
         return 0
     print(f"{len(cands)} candidates from {where}; timings: {'; '.join(origins)}")
     print(f"device: {dev.source}\nedge: {edge.source}")
     if dev.models: print(_models_line(dev))
     print(f"link: {link.name}; top-1 >= {a.min_accuracy:g}; minimising {a.objective}; * = on the Pareto front of top-1, delay and energy"
-          + (f"; {len(shown)} of {len(r['candidates'])} shown" if a.pareto else "") + "\n")
+          + ("" if a.all else f"; {len(shown)} of {len(r['candidates'])} shown (--all: every one)") + "\n")
+    print(ref_note)
     print(format_table([dict(front="*" if id(c) in front else "", method=c.get("method", ""), arch=c["arch"], split=c["split"], C=c["channels"],
-                             codec=c["codec"], top1=f"{c['top1']:.4f}", bytes=f"{c['bytes']:,.0f}", delay_ms=_ms(c["delay_s"]),
+                             codec=c["codec"], top1="" if c["top1"] is None else f"{c['top1']:.4f}", bytes=f"{c['bytes']:,.0f}", delay_ms=_ms(c["delay_s"]),
                              band_ms=_span(c["delay_model_lo"], c["delay_model_hi"]), energy_mJ=_ms(c["energy_j"]),
-                             band_mJ=_span(c["energy_model_lo"], c["energy_model_hi"]), head=c["head_source"]) for c in shown],
+                             band_mJ=_span(c["energy_model_lo"], c["energy_model_hi"]), head=c["head_source"]) for c in refs + shown],
                        PLAN_COLS if dev.models else tuple(k for k in PLAN_COLS if not k.startswith("band"))))
     b, n = r["best"], len(dev.candidates)
     print(f"\nbest: {_who(b)}: top-1 {b['top1']:.4f}, {b['bytes']:,.0f} B, "
@@ -398,6 +425,9 @@ def _plan_command(sub):
     q.add_argument("--level", type=int_in(1), default=None, help="which link of the --link kind (1 = worst; default the middle one)")
     q.add_argument("--min-accuracy", type=fraction, default=0.0, help="top-1 floor, a fraction (default 0)")
     q.add_argument("--objective", default="latency", choices=("latency", "energy"), help="latency or energy (default latency)")
-    q.add_argument("--pareto", action="store_true", help="print only the candidates on the Pareto front")
+    q.add_argument("--all", action="store_true", help="print every candidate above the floor, ranked (default: only the Pareto front)")
+    q.add_argument("--pareto", action="store_true", help="accepted for older scripts: the Pareto front is what plan prints by default")
+    q.add_argument("--offload-bytes", dest="offload_bytes", type=positive, default=None,
+                   help="bytes of the offloaded JPEG in the offloading row (default 40000 at 224 px, scaled by the pixel count)")
     _io(q)
     q.set_defaults(func=cmd_plan)

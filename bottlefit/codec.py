@@ -12,9 +12,10 @@ import torch
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['MAGIC', 'VERSION', 'MAX_DIM', 'MAX_ELEMENTS', 'MAX_RANS_ELEMENTS', 'MAX_SCALE', 'JPEG_QUALITIES', 'Quantized',
-           'quantize', 'dequantize', 'fake_quantize', 'CodecError', 'header_size', 'SymbolModel', 'empirical_entropy',
-           'rans_encode', 'rans_decode', 'encode', 'frame_bytes', 'decode', 'jpeg_size', 'codec_report']
+__all__ = ['MAGIC', 'VERSION', 'MAX_DIM', 'MAX_ELEMENTS', 'MAX_RANS_ELEMENTS', 'MAX_SCALE', 'EB_HASH_BYTES', 'JPEG_QUALITIES',
+           'Quantized', 'quantize', 'dequantize', 'fake_quantize', 'CodecError', 'header_size', 'SymbolModel',
+           'empirical_entropy', 'rans_encode', 'rans_decode', 'encode', 'frame_bytes', 'decode', 'jpeg_size',
+           'codec_report']
 
 # %% ../nbs/06_codec.ipynb #f49d722b
 @dataclass
@@ -59,7 +60,8 @@ import zlib
 
 import numpy as np
 
-from .core import CODECS, BottleFitError
+from .core import CODECS, FRAME_CODECS, LEARNED_CODECS, BottleFitError
+from .entropy import EntropyError, EntropyTables, max_payload_bytes
 
 class CodecError(BottleFitError, ValueError):
     "A frame is malformed, inconsistent, hostile or from an unknown codec; the message says which check failed."
@@ -69,11 +71,13 @@ MAX_DIM = 65535                 # a dimension is a uint16 in the header
 MAX_ELEMENTS = 1 << 18          # 262,144 elements, 1 MiB as float32: 26x the largest bottleneck of the paper
 MAX_RANS_ELEMENTS = 1 << 16     # the rANS decoder is a Python loop: about 0.2 us per symbol
 MAX_SCALE = float(np.finfo(np.float32).max) / 256    # so that scale * 255, the largest dequantized value, is finite
+EB_HASH_BYTES = 8               # an eb frame names its entropy tables by the first 8 bytes of their SHA-256
 _PREFIX = struct.Struct("<2sBBB")
 
 def header_size(codec: str, ndim: int = 3) -> int:
     "Header bytes of a frame of `codec` for an `ndim`-dimensional tensor."
-    if codec not in CODECS: raise CodecError(f"unknown codec {codec!r}; use one of {CODECS}")
+    if codec not in FRAME_CODECS: raise CodecError(f"unknown codec {codec!r}; use one of {FRAME_CODECS}")
+    if codec == "eb": return _PREFIX.size + 2 * ndim + EB_HASH_BYTES + 4 + 4       # tables hash, checksum, payload length
     return _PREFIX.size + 2 * ndim + (5 if codec.startswith("bq8") else 0) + (4 if codec == "bq8-rans" else 0) + 4
 
 # %% ../nbs/06_codec.ipynb #f707423e
@@ -166,7 +170,7 @@ def rans_decode(data: bytes, n: int, model: SymbolModel) -> np.ndarray:
     return np.frombuffer(bytes(out), dtype=np.uint8)
 
 # %% ../nbs/06_codec.ipynb #2260e7c4
-def encode(x: torch.Tensor, codec: str = "bq8", model: SymbolModel | None = None) -> bytes:
+def encode(x: torch.Tensor, codec: str = "bq8", model: SymbolModel | EntropyTables | None = None) -> bytes:
     "The wire frame of one sample `x` (no batch dimension) with `codec`; `CodecError` for anything `decode` would refuse."
     if not isinstance(x, torch.Tensor): raise CodecError(f"encode takes a tensor, got {type(x).__name__}")
     hdr = header_size(codec, x.ndim)
@@ -178,8 +182,16 @@ def encode(x: torch.Tensor, codec: str = "bq8", model: SymbolModel | None = None
         raise CodecError("cannot encode a tensor holding NaN or infinite values (or values beyond float32): decode refuses them")
     if codec == "bq8-rans" and not isinstance(model, SymbolModel):
         raise CodecError("codec bq8-rans needs the symbol model (model=SymbolModel...)")
-    head = _PREFIX.pack(MAGIC, VERSION, CODECS.index(codec), x.ndim) + struct.pack(f"<{x.ndim}H", *dims)
+    if codec == "eb" and not isinstance(model, EntropyTables):
+        raise CodecError("codec eb needs the entropy tables it codes with (model=bottleneck.tables())")
+    head = _PREFIX.pack(MAGIC, VERSION, FRAME_CODECS.index(codec), x.ndim) + struct.pack(f"<{x.ndim}H", *dims)
     if codec == "fp32": payload = v.numpy().astype("<f4").tobytes()
+    elif codec == "eb":
+        if dims[0] != model.channels: raise CodecError(f"these entropy tables code {model.channels} x ... latents, got shape {dims}")
+        try: payload = model.encode(model.symbols(v))
+        except EntropyError as e: raise CodecError(f"cannot entropy-code this tensor: {e}") from e
+        head += model.hash
+        head += struct.pack("<I", zlib.crc32(struct.pack("<I", len(payload)) + payload, zlib.crc32(head)))
     elif codec == "fp16":
         h = v.to(torch.float16)
         if not torch.isfinite(h).all(): raise CodecError("values beyond +-65,504 overflow float16; use fp32 or bq8")
@@ -202,7 +214,7 @@ def encode(x: torch.Tensor, codec: str = "bq8", model: SymbolModel | None = None
     return frame
 
 # %% ../nbs/06_codec.ipynb #6e92dc1d
-def frame_bytes(z: torch.Tensor, codec: str = "bq8", model: SymbolModel | None = None) -> int:
+def frame_bytes(z: torch.Tensor, codec: str = "bq8", model: SymbolModel | EntropyTables | None = None) -> int:
     "Bytes of the frame `encode(z, codec, model)` writes for one sample `z` (no batch dimension): header plus payload."
     return len(encode(z, codec, model))
 
@@ -241,8 +253,8 @@ def _read_header(frame: memoryview, model, expected) -> tuple:
     magic, version, cid, ndim = _PREFIX.unpack_from(frame)
     if magic != MAGIC: raise CodecError(f"bad magic {magic!r}: not a BottleFit frame")
     if version != VERSION: raise CodecError(f"frame version {version} is not supported (this reader knows {VERSION})")
-    if cid >= len(CODECS): raise CodecError(f"unknown codec id {cid}")
-    codec = CODECS[cid]
+    if cid >= len(FRAME_CODECS): raise CodecError(f"unknown codec id {cid}")
+    codec = FRAME_CODECS[cid]
     if not 1 <= ndim <= 4: raise CodecError(f"frame claims {ndim} dimensions; 1 to 4 are allowed")
     hdr = header_size(codec, ndim)
     if len(frame) < hdr: raise CodecError(f"frame of {len(frame)} bytes is shorter than its {hdr}-byte header")
@@ -256,10 +268,21 @@ def _read_header(frame: memoryview, model, expected) -> tuple:
             raise CodecError(f"quantization scale {scale:g} is not in (0, {MAX_SCALE:.4g}]: decoded values would not be finite")
     if codec == "bq8-rans":
         (mid,) = struct.unpack_from("<I", frame, off); off += 4
-        if model is None: raise CodecError("a bq8-rans frame needs the symbol model it was coded with")
+        if not isinstance(model, SymbolModel): raise CodecError("a bq8-rans frame needs the symbol model it was coded with")
         if mid != model.id: raise CodecError(f"frame was coded with symbol model {mid:#010x}, not {model.id:#010x}")
+    if codec == "eb":
+        named, crc_at = bytes(frame[off:off + EB_HASH_BYTES]), off + EB_HASH_BYTES
+        if not isinstance(model, EntropyTables):
+            raise CodecError("an eb frame needs the entropy tables it was coded with (model=bottleneck.tables())")
+        if named != model.hash: raise CodecError(f"frame was coded with entropy tables {named.hex()}, not {model.hash.hex()}")
+        if dims[0] != model.channels: raise CodecError(f"frame announces shape {dims}; these tables code {model.channels} channels")
+        off = crc_at + 4
     (plen,) = struct.unpack_from("<I", frame, off); off += 4
     if plen != len(frame) - off: raise CodecError(f"header announces {plen} payload bytes, the frame holds {len(frame) - off}")
+    if codec == "eb":
+        if plen > max_payload_bytes(n): raise CodecError(f"{plen} payload bytes exceed the {max_payload_bytes(n)} that {n} symbols can take")
+        if zlib.crc32(frame[crc_at + 4:], zlib.crc32(frame[:crc_at])) != struct.unpack_from("<I", frame, crc_at)[0]:
+            raise CodecError("eb frame fails its checksum: corrupted in transit")
     return codec, dims, n, scale, zero, frame[off:]
 
 # %% ../nbs/06_codec.ipynb #f0684998
@@ -276,17 +299,21 @@ def _payload(codec: str, dims: tuple, n: int, scale: float, zero: int, payload: 
         codes = payload
     elif codec == "bq8-zlib": codes = _bounded(_zlib, payload, n)
     elif codec == "bq8-lzma": codes = _bounded(_lzma, payload, n)
-    else: codes = rans_decode(payload, n, model)
+    elif codec == "bq8-rans": codes = rans_decode(payload, n, model)
+    else:                                                   # eb: ANS symbols, back to `symbol + median`
+        try: return model.dequantize(model.decode(payload, dims)).ravel()
+        except EntropyError as e: raise CodecError(f"eb payload refused: {e}") from e
     return (np.frombuffer(codes, np.uint8).astype(np.float32) - np.float32(zero)) * np.float32(scale)   # = dequantize
 
-def decode(frame: bytes, model: SymbolModel | None = None, shape=None) -> torch.Tensor:
-    """The tensor in a wire frame. `model`: the symbol model of `bq8-rans` frames; `shape`: the shape the caller
+def decode(frame: bytes, model: SymbolModel | EntropyTables | None = None, shape=None) -> torch.Tensor:
+    """The tensor in a wire frame. `model`: the symbol model of `bq8-rans` frames, the entropy tables of `eb`
+    frames (the same object for every frame of a link: `bottleneck.tables()` once); `shape`: the shape the caller
     expects (another is refused before the payload is touched). Any failure is a `CodecError` naming the check."""
     stage = "checking the arguments"
     try:
         if not isinstance(frame, (bytes, bytearray, memoryview)): raise CodecError(f"a frame is bytes, got {type(frame).__name__}")
-        if model is not None and not isinstance(model, SymbolModel):
-            raise CodecError(f"model must be a SymbolModel or None, got {type(model).__name__}")
+        if model is not None and not isinstance(model, (SymbolModel, EntropyTables)):
+            raise CodecError(f"model must be a SymbolModel, EntropyTables or None, got {type(model).__name__}")
         stage = "reading the header"
         view = memoryview(frame if isinstance(frame, bytes) else bytes(frame))
         codec, dims, *rest = _read_header(view, model, _expected_shape(shape))
@@ -313,9 +340,10 @@ JPEG_QUALITIES = (10, 25, 50, 75, 90, 95)
 
 @torch.no_grad()
 def codec_report(head: torch.nn.Module, train_images, val_images, input_size: int = 224,
-                 qualities=JPEG_QUALITIES, progress: bool = True) -> dict:
+                 qualities=JPEG_QUALITIES, progress: bool = True, entropy=None) -> dict:
     """Frame sizes per codec and JPEG sizes for `val_images` (uint8 CHW tensors at least `input_size` large);
-    the rANS model is fitted on `train_images`."""
+    the rANS model is fitted on `train_images`. `entropy`: the learned density of the head's bottleneck (`head` is then
+    the rounded head, `models.split`): its real `eb` frames too, beside the bits per element the density estimates."""
     from torchvision.transforms import v2
     from tqdm.auto import tqdm
     from bottlefit.data import IMAGENET_MEAN, IMAGENET_STD
@@ -328,7 +356,8 @@ def codec_report(head: torch.nn.Module, train_images, val_images, input_size: in
             yield x, head(norm(x).unsqueeze(0))[0]
     fit_codes = np.concatenate([quantize(z.unsqueeze(0)).codes.numpy().ravel() for _, z in bottlenecks(train_images, "fit")])
     model = SymbolModel.fit(fit_codes)
-    sizes = {c: [] for c in CODECS}; jpeg = {q: [] for q in qualities}; codes = []
+    tables = entropy.tables() if entropy is not None else None
+    sizes = {c: [] for c in CODECS + (LEARNED_CODECS if tables else ())}; jpeg = {q: [] for q in qualities}; codes, est = [], []
     for x, z in bottlenecks(val_images, "code"):
         plain = decode(encode(z, "bq8"))
         for c in CODECS:
@@ -336,12 +365,19 @@ def codec_report(head: torch.nn.Module, train_images, val_images, input_size: in
             if c.startswith("bq8-") and not torch.equal(decode(f, model), plain):   # lossless coders must be exact
                 raise CodecError(f"{c} did not round-trip a real bottleneck")
             sizes[c].append(len(f))
+        if tables is not None:
+            f = encode(z, "eb", tables)
+            if not torch.equal(decode(f, tables), z):
+                raise CodecError("eb did not round-trip a real bottleneck: pass the rounded head of this density (models.split)")
+            sizes["eb"].append(len(f))
+            est.append(float(entropy.rate_bits(entropy.likelihood(z.unsqueeze(0)))[0]))
         codes.append(quantize(z.unsqueeze(0)).codes.numpy().ravel())
         for q in qualities: jpeg[q].append(jpeg_size(x, q))
     codes = np.concatenate(codes)
     n = int(z.numel())
     frames = {c: dict(bytes=float(np.mean(v)), header=header_size(c, z.ndim),
                       payload_bits_per_element=float((np.mean(v) - header_size(c, z.ndim)) * 8 / n)) for c, v in sizes.items()}
+    if tables is not None: frames["eb"].update(estimated_bits_per_element=float(np.mean(est)) / n, tables_hash=tables.hash.hex())
     return dict(bottleneck_shape=list(z.shape), elements=n, fit_images=len(train_images), test_images=len(val_images),
                 frames=frames, empirical_entropy_bits=empirical_entropy(codes),
                 model_cross_entropy_bits=model.cross_entropy(codes),

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'CACHE_ENV', 'CODECS', 'FIXED_CODECS', 'WIRE_CODECS', 'JSON_DEPTH', 'JSON_BYTES', 'MAX_INPUT_SIZE',
-           'OUTPUT_PATHS', 'BottleFitError', 'ConfigError', 'DataError', 'one_line', 'project_root', 'data_root',
-           'cache_dir', 'current_umask', 'atomic_path', 'atomic_write_bytes', 'atomic_write_json', 'atomic_leftovers',
-           'remove_atomic_leftovers', 'Busy', 'lock_holder', 'hold_lock', 'parse_json', 'read_json', 'check_size',
-           'format_card', 'format_table', 'code_dirty', 'provenance']
+__all__ = ['DATA_ENV', 'CACHE_ENV', 'CODECS', 'FIXED_CODECS', 'WIRE_CODECS', 'LEARNED_CODECS', 'FRAME_CODECS', 'JSON_DEPTH',
+           'JSON_BYTES', 'MAX_INPUT_SIZE', 'OUTPUT_PATHS', 'BottleFitError', 'ConfigError', 'DataError', 'one_line',
+           'project_root', 'data_root', 'cache_dir', 'current_umask', 'atomic_path', 'atomic_write_bytes',
+           'atomic_write_json', 'atomic_leftovers', 'remove_atomic_leftovers', 'Busy', 'lock_holder', 'hold_lock',
+           'parse_json', 'read_json', 'check_size', 'format_card', 'format_table', 'code_dirty', 'provenance']
 
 # %% ../nbs/00_core.ipynb #1458849f
 class BottleFitError(Exception):
@@ -52,6 +52,8 @@ CACHE_ENV = "BOTTLEFIT_CACHE"
 CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma", "bq8-rans")
 FIXED_CODECS = ("fp32", "fp16", "bq8")                        # fixed-size frames: their size is recorded with a timing
 WIRE_CODECS = ("fp32", "fp16", "bq8", "bq8-zlib", "bq8-lzma")  # what a client sends (bq8-rans needs a fitted model)
+LEARNED_CODECS = ("eb",)       # coded with a learned entropy bottleneck's tables: never without that model
+FRAME_CODECS = CODECS + LEARNED_CODECS   # every codec a frame can name; its codec byte is the place here
 
 def project_root() -> Path | None:
     "The source checkout this package was imported from, or None for an installed wheel."

@@ -21,10 +21,11 @@ from .core import DATA_ENV, ConfigError, DataError, atomic_path, atomic_write_js
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'IMAGENETTE', 'IMAGENETTE_WNIDS', 'IMAGENETTE_IMAGENET_INDEX',
-           'MAX_PIXELS', 'IMAGENETTE_DIRS', 'SPLITS', 'CACHE_VERSION', 'DATASETS', 'scan_image_folder', 'load_rgb',
-           'ImageFolder', 'resize_for', 'train_transform', 'eval_transform', 'SyntheticImages', 'find_imagenette',
-           'download_imagenette', 'imagenette', 'imagenet', 'decode_transform', 'decoded_cache', 'CachedImages',
-           'make_dataset', 'loading_benchmark']
+           'MAX_PIXELS', 'IMAGENETTE_DIRS', 'SPLITS', 'CACHE_VERSION', 'DATASETS', 'DATA_ROOT_DIRS',
+           'scan_image_folder', 'load_rgb', 'ImageFolder', 'resize_for', 'train_transform', 'eval_transform',
+           'SyntheticImages', 'find_imagenette', 'download_imagenette', 'imagenette', 'imagenet', 'decode_transform',
+           'decoded_cache', 'CachedImages', 'make_dataset', 'is_image_folder', 'check_image_folder',
+           'loading_benchmark']
 
 # %% ../nbs/01_data.ipynb #453ffce2
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -249,12 +250,13 @@ class CachedImages(Dataset):
     def __repr__(self): return f"CachedImages({self.path.name}, {len(self)} images at {self.meta['resolution']}px)"
 
 # %% ../nbs/01_data.ipynb #e302668e
-DATASETS = ("imagenette", "imagenet", "synthetic")
+DATASETS = ("imagenette", "imagenet", "synthetic", "folder")   # folder: your own ImageFolder (below)
 
 def make_dataset(name: str, split: str, size: int = 224, root: str | Path | None = None, cache: bool = True,
                  augment: bool | None = None, download: bool = False, workers: int = 2, synthetic_n: int = 256,
                  num_classes: int = 10, progress: bool = True) -> Dataset:
-    "Dataset `name` ('imagenette', 'imagenet' or 'synthetic'), `split`, with the paper's transforms at `size`."
+    """Dataset `name` ('imagenette', 'imagenet', 'synthetic', or 'folder': your own `root/train/<class>/*.jpg` and
+    `root/val/<class>/*.jpg`, checked by `check_image_folder`), `split`, with the paper's transforms at `size`."""
     if name not in DATASETS: raise ConfigError(f"unknown dataset {name!r}; use one of {DATASETS}")
     _check_split(split)
     augment = (split == "train") if augment is None else augment
@@ -262,11 +264,47 @@ def make_dataset(name: str, split: str, size: int = 224, root: str | Path | None
     if name == "synthetic":
         seed = 0 if split == "train" else 1
         return SyntheticImages(synthetic_n, num_classes, resize_for(size), seed=seed, transform=tf)
-    folder = imagenette(split, root, download=download) if name == "imagenette" else imagenet(split, root)
+    if name == "folder":
+        if root is None: raise ConfigError("dataset 'folder' needs root=DIR, the folder holding train/<class>/ and val/<class>/")
+        check_image_folder(root)
+        folder = ImageFolder(Path(root) / split)
+    else: folder = imagenette(split, root, download=download) if name == "imagenette" else imagenet(split, root)
     if not cache:
         folder.transform = tf
         return folder
     return CachedImages(decoded_cache(folder, size, workers=workers, progress=progress), tf)
+
+# %% ../nbs/01_data.ipynb #cd56427c
+DATA_ROOT_DIRS = IMAGENETTE_DIRS + ("imagenet", "traces")     # what a data root holds (not an ImageFolder of your own)
+
+def _layout(root) -> str:
+    return f"expected {Path(root) / 'train'}/<class>/*.jpg and {Path(root) / 'val'}/<class>/*.jpg, the same class folders in both"
+
+def is_image_folder(root) -> bool:
+    "Whether `root` is meant as an ImageFolder of your own: it holds train/ or val/, or it is no data root."
+    r = Path(root)
+    return any((r / s).exists() for s in SPLITS) or not any((r / d).is_dir() for d in DATA_ROOT_DIRS)
+
+def check_image_folder(root) -> list[str]:
+    "The class names of the ImageFolder `root` (`root/train/<class>/`, `root/val/<class>/`); a wrong layout raises `DataError`."
+    r = Path(root)
+    if not r.is_dir(): raise DataError(f"{r} is not a folder; {_layout(r)}")
+    missing = [s for s in SPLITS if not (r / s).is_dir()]
+    if missing: raise DataError(f"{r} has no {' and no '.join(m + '/' for m in missing)} folder; {_layout(r)}")
+    classes = {}
+    for s in SPLITS:
+        try: files, _, classes[s] = scan_image_folder(r / s)
+        except DataError as e: raise DataError(f"{e} ({_layout(r)})") from None
+        for f in files:
+            try:
+                with Image.open(f): pass          # the header only: cheap, and what a wrong file fails on
+            except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+                raise DataError(f"cannot read image {f} ({type(e).__name__}): replace or delete it ({_layout(r)})") from None
+    if classes["train"] != classes["val"]:
+        only = lambda a, b: ", ".join(sorted(set(classes[a]) - set(classes[b]))) or "none"
+        raise DataError(f"{r}: train/ and val/ hold different classes (only in train: {only('train', 'val')}; only in val: "
+                        f"{only('val', 'train')}); {_layout(r)}")
+    return classes["train"]
 
 # %% ../nbs/01_data.ipynb #ed884cd2
 def _images_per_second(ds: Dataset, workers: int, batch_size: int, progress: bool, desc: str) -> float:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import re
@@ -22,15 +23,17 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantiz
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from torch import nn
 
-from .codec import Quantized, dequantize, frame_bytes, quantize
+from .codec import Quantized, decode, dequantize, encode, frame_bytes, quantize
 from .core import ConfigError, atomic_write_bytes, check_size, format_table, one_line
-from .models import BottleneckModel
+from .entropy import EntropyError, EntropyTables
+from .models import BottleneckModel, RoundedHead
 from .stats import paired_bootstrap
 
 # %% auto #0
-__all__ = ['HEAD_FORMAT', 'HEAD_INPUT', 'HEAD_OUTPUTS', 'FACTS', 'HEAD_MEMORY', 'BQHead', 'head_facts', 'export_head', 'OnnxHead',
-           'calibration_images', 'quantize_head_int8', 'head_latency_table', 'latency_text', 'int8_accuracy',
-           'accuracy_line']
+__all__ = ['HEAD_FORMAT', 'HEAD_INPUT', 'HEAD_OUTPUTS', 'FACTS', 'SYMBOLS_OUTPUT', 'TABLES_FORMAT', 'TABLE_ARRAYS', 'HEAD_MEMORY',
+           'EB_ENCODE', 'EB_DECODE', 'EB_PATHS', 'CODING_GOAL', 'BQHead', 'tables_path', 'write_tables', 'read_tables',
+           'head_facts', 'export_head', 'OnnxHead', 'calibration_images', 'quantize_head_int8', 'coding_share',
+           'head_latency_table', 'latency_text', 'int8_accuracy', 'accuracy_line']
 
 # %% ../nbs/13_deploy.ipynb #e328a5a1
 HEAD_FORMAT = "bottlefit-head-1"
@@ -50,6 +53,48 @@ class _Outputs(nn.Module):
         super().__init__(); self.head = head
     def forward(self, x): q = self.head(x); return q.codes, q.scale, q.zero_point
 
+SYMBOLS_OUTPUT = "symbols"       # the one output of a learned entropy bottleneck's head
+
+class _Symbols(nn.Module):
+    "What the exporter traces for a learned entropy bottleneck: `RoundedHead`, then its output as the integers its tables code (int32)."
+    def __init__(self, head: RoundedHead):
+        super().__init__(); self.head = head
+    def forward(self, x):
+        q = self.head(x)                                       # round(y - median) + median, as the model's tail receives it
+        return torch.round(q - self.head.entropy.rounding_medians().reshape(1, -1, *[1] * (q.ndim - 2))).to(torch.int32)
+
+# %% ../nbs/13_deploy.ipynb #f6f2bdf0
+TABLES_FORMAT = "bottlefit-eb-tables-1"
+TABLE_ARRAYS = {"cdf": "<i4", "lengths": "<i4", "offsets": "<i4", "medians": "<f4"}   # EntropyTables' arguments, in order
+
+def tables_path(head_path) -> Path:
+    "Where a learned head's entropy tables live: beside it, `head.onnx` -> `head.tables.npz`."
+    return Path(head_path).with_suffix(".tables.npz")
+
+def write_tables(tables: EntropyTables, path) -> Path:
+    "Write entropy tables to `path` atomically: an .npz of plain arrays (`TABLE_ARRAYS`), a format tag and their hash."
+    arrays = {k: np.asarray(getattr(tables, k)).astype(t) for k, t in TABLE_ARRAYS.items()}
+    buf = io.BytesIO()
+    np.savez(buf, format=np.array(TABLES_FORMAT), hash=np.array(tables.hash.hex()), **arrays)
+    return atomic_write_bytes(path, buf.getvalue())
+
+def read_tables(path, expect_hash: str | None = None) -> EntropyTables:
+    "The entropy tables `write_tables` wrote to `path`, checked (no pickle, valid tables, their recorded hash; `expect_hash`, the head's)."
+    path, redo = Path(path), "export the head again with `bottlefit export-head`, which writes its tables beside it"
+    if not path.is_file(): raise ConfigError(f"entropy tables {path} do not exist; {redo}")
+    try:
+        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z: a = {k: z[k] for k in z.files}
+    except Exception as e: raise ConfigError(f"{path} is not an entropy tables file ({one_line(e, 160)}); {redo}") from None
+    if not {"format", "hash", *TABLE_ARRAYS} <= set(a) or a["format"].shape != () or str(a["format"]) != TABLES_FORMAT:
+        raise ConfigError(f"{path} is not a {TABLES_FORMAT} file (its arrays: {', '.join(sorted(a)) or 'none'}); {redo}")
+    try: t = EntropyTables(*(a[k] for k in TABLE_ARRAYS))
+    except (EntropyError, ValueError, TypeError) as e: raise ConfigError(f"{path} holds no valid entropy tables ({one_line(e, 160)}); {redo}") from None
+    if t.hash.hex() != str(a["hash"]):
+        raise ConfigError(f"{path} is damaged: its tables hash to {t.hash.hex()}, the file records {str(a['hash'])[:16]!r}; {redo}")
+    if expect_hash is not None and t.hash.hex() != expect_hash:
+        raise ConfigError(f"{path} holds tables {t.hash.hex()}, but the head codes with {expect_hash}: they belong to another head; {redo}")
+    return t
+
 # %% ../nbs/13_deploy.ipynb #21172438
 def head_facts(model: BottleneckModel, input_size: int) -> dict:
     "What a head file records: the design, the input size, the bottleneck shape, fp32 weights (puts `model` in eval mode)."
@@ -57,8 +102,10 @@ def head_facts(model: BottleneckModel, input_size: int) -> dict:
         raise ConfigError(f"a head is exported from a BottleneckModel (bottleneck_model / load_trained), got {type(model).__name__}")
     check_size(input_size, f"{model.arch} {model.split}")
     with torch.no_grad(): shape = model.eval().encoder(torch.zeros(1, 3, input_size, input_size)).shape[1:]
-    return dict(format=HEAD_FORMAT, arch=model.arch, split=model.split, channels=model.channels, input_size=input_size,
-                bottleneck_shape=list(shape), weights="fp32")
+    facts = dict(format=HEAD_FORMAT, arch=model.arch, split=model.split, channels=model.channels, input_size=input_size,
+                 bottleneck_shape=list(shape), weights="fp32")
+    if model.entropy is not None: facts["tables_hash"] = model.entropy.tables_hash()     # a learned bottleneck: what codes its symbols
+    return facts
 
 def _set_facts(proto, facts: dict):
     "Write `facts` into an ONNX model's metadata, keeping the keys others put there."
@@ -66,18 +113,22 @@ def _set_facts(proto, facts: dict):
     onnx.helper.set_model_props(proto, {**props, **{_PREFIX + k: json.dumps(v) for k, v in facts.items()}})
 
 def export_head(model: BottleneckModel, path, input_size: int = 224, opset: int = 17) -> dict:
-    "Write `model`'s head (encoder + BQ8) as ONNX to `path`, atomically, for one `input_size` image at a time; returns its facts."
+    """Write `model`'s head as ONNX to `path`, atomically, for one `input_size` image at a time: encoder + BQ8, or for a learned
+    entropy bottleneck encoder + rounding to its integer symbols, its tables beside it (`tables_path`). Returns its facts."""
     facts = head_facts(model, input_size)
-    graph = _Outputs(BQHead(model.encoder)).eval()   # eval: after tracing, the exporter restores the wrapper's mode, recursively
+    learned = "tables_hash" in facts
+    graph = (_Symbols(RoundedHead(model.encoder, model.entropy)) if learned else _Outputs(BQHead(model.encoder))).eval()   # eval: the
+    # exporter restores the wrapper's mode after tracing, recursively
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)          # the TorchScript exporter: deprecated, still shipped
         warnings.simplefilter("ignore", torch.jit.TracerWarning)     # quantize's argument checks run once, at trace time
         torch.onnx.export(graph, torch.zeros(1, 3, input_size, input_size), buf, dynamo=False, input_names=[HEAD_INPUT],
-                          output_names=list(HEAD_OUTPUTS), opset_version=opset)
+                          output_names=[SYMBOLS_OUTPUT] if learned else list(HEAD_OUTPUTS), opset_version=opset)
     proto = onnx.load_from_string(buf.getvalue())
     _set_facts(proto, facts)
     onnx.checker.check_model(proto)
+    if learned: write_tables(model.entropy.tables(), tables_path(path))      # first: a head file is never without its tables
     atomic_write_bytes(path, proto.SerializeToString())
     return facts
 
@@ -131,8 +182,10 @@ def _run_failure(path: Path, e: Exception) -> str:
 
 # %% ../nbs/13_deploy.ipynb #1a41e0f5
 class OnnxHead(nn.Module):
-    "An exported head on ONNX Runtime's CPU provider: `head(x)` -> `Quantized`, as `quantize(encoder(x))`."
-    def __init__(self, path, threads: int | None = None, expect: dict | None = None):
+    """An exported head on ONNX Runtime's CPU provider: `head(x)` -> `Quantized`, as `quantize(encoder(x))`. A learned entropy
+    bottleneck's head returns the rounded bottleneck (float32, as `RoundedHead`); `symbols(x)`, its integers; `tables`, read
+    from `tables` (default: beside the head, `tables_path`) and checked against the hash the head names."""
+    def __init__(self, path, threads: int | None = None, expect: dict | None = None, tables=None):
         super().__init__()
         self.path = Path(path)
         redo = "write it with `bottlefit export-head`"
@@ -144,30 +197,39 @@ class OnnxHead(nn.Module):
         except ValueError: self.facts = {}
         if self.facts.get("format") != HEAD_FORMAT or not set(FACTS) <= set(self.facts):
             raise ConfigError(f"{self.path} is an ONNX model but not a head written by bottlefit (no {HEAD_FORMAT} facts in its metadata); {redo}")
-        s, shape = self.input_size, self.facts["bottleneck_shape"]
+        s, shape, self.learned = self.input_size, self.facts["bottleneck_shape"], "tables_hash" in self.facts
+        outs = [(SYMBOLS_OUTPUT, [1, *shape])] if self.learned else [("codes", [1, *shape]), ("scale", [1]), ("zero_point", [1])]
         got = [(t.name, t.shape) for t in (*self.session.get_inputs(), *self.session.get_outputs())]
-        if got != [(HEAD_INPUT, [1, 3, s, s]), ("codes", [1, *shape]), ("scale", [1]), ("zero_point", [1])]:
+        if got != [(HEAD_INPUT, [1, 3, s, s]), *outs]:
             raise ConfigError(f"{self.path}: its inputs and outputs {got} contradict its facts ({s} px, bottleneck {shape}); {redo}")
         for k, v in (expect or {}).items():
             if v is not None and self.facts.get(k) != v:
                 raise ConfigError(f"{self.path} holds a {self.describe()} head, but {k}={v!r} was asked for")
+        self.tables = read_tables(tables or tables_path(self.path), self.facts["tables_hash"]) if self.learned else None
     @property
     def input_size(self) -> int: return self.facts["input_size"]
     def describe(self) -> str:
         f = self.facts
-        return f"{f['arch']} {f['split']} C={f['channels']} {f['weights']} ({f['input_size']} px)"
+        return f"{f['arch']} {f['split']} C={f['channels']} {f['weights']} ({f['input_size']} px)" + (", learned entropy bottleneck" if self.learned else "")
     def extra_repr(self) -> str: return f"{self.path.name}: {self.describe()}"
     def _run(self, x: np.ndarray) -> list:
         try: return self.session.run(None, {HEAD_INPUT: x})
         except Exception as e: raise ConfigError(_run_failure(self.path, e)) from None
-    def forward(self, x: torch.Tensor) -> Quantized:
+    def _each(self, x: torch.Tensor) -> list:
+        "The head's outputs for each image of `x` (checked), one run per image."
         s = self.input_size
         if x.ndim != 4 or len(x) == 0 or tuple(x.shape[1:]) != (3, s, s):
             raise ConfigError(f"{self.path.name} takes N x 3 x {s} x {s} images, got shape {tuple(x.shape)}")
         x = x.detach().to("cpu", torch.float32).contiguous()
         if not torch.isfinite(x).all(): raise ConfigError("cannot run the head on images holding NaN or infinite values")
-        outs = [self._run(xi[None].numpy()) for xi in x]
-        return Quantized(*(torch.from_numpy(np.concatenate(o)) for o in zip(*outs)))
+        return [self._run(xi[None].numpy()) for xi in x]
+    def symbols(self, x: torch.Tensor) -> np.ndarray:
+        "A learned head's integer symbols for `x` (int32, N x C x ...): what its tables code."
+        if not self.learned: raise ConfigError(f"{self.path.name} is a BQ8 head: it emits codes, not entropy-coded symbols")
+        return np.concatenate([o[0] for o in self._each(x)])
+    def forward(self, x: torch.Tensor) -> Quantized | torch.Tensor:
+        if self.learned: return torch.from_numpy(np.stack([self.tables.dequantize(v) for v in self.symbols(x)]))
+        return Quantized(*(torch.from_numpy(np.concatenate(o)) for o in zip(*self._each(x))))
 
 # %% ../nbs/13_deploy.ipynb #744c73e2
 def calibration_images(dataset: str, input_size: int, n: int = 200, root=None) -> torch.Tensor:
@@ -203,6 +265,8 @@ def quantize_head_int8(fp32_path, out_path, calibration_images: torch.Tensor, pe
     "Static int8 (QDQ) quantization of an exported head's encoder, calibrated on `calibration_images`; BQ8 stays float. Returns the facts."
     facts = OnnxHead(fp32_path).facts
     if facts["weights"] != "fp32": raise ConfigError(f"{fp32_path} is already a {facts['weights']} head; quantize the fp32 one")
+    if "tables_hash" in facts: raise ConfigError(f"{fp32_path} is a learned entropy bottleneck's head: int8 arithmetic would move "
+                                                 "the integer symbols its tables code; only BQ8 heads get an int8 version here")
     s = facts["input_size"]
     x = torch.as_tensor(calibration_images, dtype=torch.float32)
     if x.ndim != 4 or len(x) == 0 or tuple(x.shape[1:]) != (3, s, s):
@@ -213,7 +277,7 @@ def quantize_head_int8(fp32_path, out_path, calibration_images: torch.Tensor, pe
         nodes = onnx.load(pre).graph.node
         encoder = [n for n in nodes if n.name.startswith("/head/encoder/")]
         keep_float = [n.name for n in nodes if n not in encoder or n.op_type == "BatchNormalization"]
-        quantize_static(str(pre), str(int8), _Feed(x), quant_format=QuantFormat.QDQ, per_channel=per_channel,
+        quantize_static(str(pre), str(int8), _Feed(x), quant_format=QuantFormat.QDQ, per_channel=per_channel, reduce_range=True,
                         nodes_to_exclude=keep_float)
         proto = onnx.load(int8)
     _float_tensor(proto, encoder[-1].output[0])                                   # the bottleneck goes to BQ8 in float
@@ -223,36 +287,74 @@ def quantize_head_int8(fp32_path, out_path, calibration_images: torch.Tensor, pe
     atomic_write_bytes(out_path, proto.SerializeToString())
     return facts
 
+# %% ../nbs/13_deploy.ipynb #ec627bc8
+EB_ENCODE, EB_DECODE = "eb entropy encode, per frame", "eb entropy decode, per frame"
+EB_PATHS = (EB_ENCODE, EB_DECODE)
+CODING_GOAL = 0.10           # entropy coding should cost at most this share of the ONNX head's time, each way
+
+def _coding_calls(head: OnnxHead, images: torch.Tensor) -> tuple[dict, float]:
+    """Timed calls of eb encode and decode (`codec`, tables from the head's file), each taking the next frame in turn of the
+    ONNX `head`'s bottlenecks of up to 8 `images`; and the mean size of those frames in bytes."""
+    with torch.inference_mode(): zs = [head(xi[None])[0] for xi in images[:8]]
+    frames = [encode(z, "eb", head.tables) for z in zs]
+    if not all(torch.equal(decode(f, head.tables), z) for f, z in zip(frames, zs)):
+        raise ConfigError(f"{head.path.name}: an eb frame did not decode to the bottleneck it carries")
+    zi, fi = itertools.cycle(zs), itertools.cycle(frames)
+    return {EB_ENCODE: lambda: encode(next(zi), "eb", head.tables), EB_DECODE: lambda: decode(next(fi), head.tables)}, \
+        float(np.mean([len(f) for f in frames]))
+
+def coding_share(rows: list[dict]) -> dict | None:
+    "Entropy coding per frame beside the ONNX head (`head_latency_table`'s rows), and whether each way stays within CODING_GOAL; None without eb rows."
+    by = {r["path"]: r for r in rows}
+    if EB_ENCODE not in by: return None
+    enc, dec = by[EB_ENCODE], by[EB_DECODE]
+    return dict(onnx_head_ms=by["ONNX Runtime fp32 head"]["ms"], encode_ms=enc["ms"], decode_ms=dec["ms"], frame_bytes=enc["frame_bytes"],
+                encode_share=enc["vs_onnx_head"], decode_share=dec["vs_onnx_head"], goal=CODING_GOAL,
+                meets_goal=bool(max(enc["vs_onnx_head"], dec["vs_onnx_head"]) <= CODING_GOAL))
+
+
 # %% ../nbs/13_deploy.ipynb #ef94d50a
 def head_latency_table(model: BottleneckModel, input_size: int = 224, calibration: torch.Tensor | None = None,
                        repeats: int = 30, warmup: int = 5, threads: int = 1) -> list[dict]:
-    "Median ms at batch 1 of the head in PyTorch, ONNX Runtime fp32 and int8, and of the full model, with ratios to the full model."
+    """Median ms at batch 1 of the head in PyTorch, ONNX Runtime fp32 and int8, and of the full model, with ratios to the full model.
+    A learned entropy bottleneck's head has no int8 version: its eb encode and decode per frame are timed instead (`_coding_calls`,
+    on the ONNX head's bottlenecks of up to 8 `calibration` images), with their share of the ONNX head's time (`vs_onnx_head`)."""
     if repeats < 1 or warmup < 0 or threads < 1:
         raise ConfigError(f"need repeats >= 1, warmup >= 0, threads >= 1; got {repeats}, {warmup}, {threads}")
     check_size(input_size, f"{model.arch} {model.split}")
+    learned = getattr(model, "entropy", None) is not None
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(1, 3, input_size, input_size, generator=gen)
     cal = calibration if calibration is not None else torch.randn(8, 3, input_size, input_size, generator=gen)
-    old = torch.get_num_threads()
+    old, frame = torch.get_num_threads(), None
     torch.set_num_threads(threads)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             fp32, int8 = Path(tmp) / "head.onnx", Path(tmp) / "head-int8.onnx"
             export_head(model, fp32, input_size)
-            quantize_head_int8(fp32, int8, cal)
-            paths = {"PyTorch head (encoder + BQ8)": BQHead(model.encoder).eval(), "ONNX Runtime fp32 head": OnnxHead(fp32, threads),
-                     "ONNX Runtime int8 head": OnnxHead(int8, threads), "full model, PyTorch (local computing)": model.eval()}
-            times = {k: [] for k in paths}
+            heads = {"PyTorch head (encoder + rounding)": RoundedHead(model.encoder, model.entropy).eval()} if learned else \
+                    {"PyTorch head (encoder + BQ8)": BQHead(model.encoder).eval()}
+            heads["ONNX Runtime fp32 head"] = onnx_head = OnnxHead(fp32, threads)
+            if not learned:
+                quantize_head_int8(fp32, int8, cal)
+                heads["ONNX Runtime int8 head"] = OnnxHead(int8, threads)
+            heads["full model, PyTorch (local computing)"] = model.eval()
+            calls = {k: (lambda f=f: f(x)) for k, f in heads.items()}
+            if learned: coding, frame = _coding_calls(onnx_head, cal); calls.update(coding)
+            times = {k: [] for k in calls}
             with torch.inference_mode():
                 for r in range(warmup + repeats):
-                    for name, f in paths.items():
-                        t0 = time.perf_counter(); f(x); dt = time.perf_counter() - t0
+                    for name, f in calls.items():
+                        t0 = time.perf_counter(); f(); dt = time.perf_counter() - t0
                         if r >= warmup: times[name].append(dt)
     finally: torch.set_num_threads(old)
-    full = float(np.median(times["full model, PyTorch (local computing)"]))
-    return [dict(path=k, ms=round(1e3 * float(np.median(v)), 2), p90_ms=round(1e3 * float(np.percentile(v, 90)), 2),
-                 vs_full=round(float(np.median(v)) / full, 3), threads=threads, input_size=input_size, repeats=repeats)
-            for k, v in times.items()]
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    full, onnx_s = med["full model, PyTorch (local computing)"], med["ONNX Runtime fp32 head"]
+    rows = [dict(path=k, ms=round(1e3 * med[k], 3 if k in EB_PATHS else 2), p90_ms=round(1e3 * float(np.percentile(v, 90)), 2),
+                 vs_full=round(med[k] / full, 3), threads=threads, input_size=input_size, repeats=repeats) for k, v in times.items()]
+    for r in rows:
+        if r["path"] in EB_PATHS: r.update(vs_onnx_head=round(med[r["path"]] / onnx_s, 4), frame_bytes=frame)
+    return rows
 
 def latency_text(rows: list[dict]) -> str:
     "`head_latency_table`'s rows as a table for people."

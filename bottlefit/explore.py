@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import math
 from pathlib import Path
 
@@ -13,16 +14,21 @@ import pandas as pd
 from fastcore.basics import patch
 
 from . import system
-from .core import ConfigError
+from .core import BottleFitError, ConfigError, DataError, one_line
 from .devices import central
 from .results import ARCH_LABELS, METHOD_LABELS, default_results, load_records, records_frame, timings as recorded_timings
 
 # %% auto #0
-__all__ = ['CODERS', 'DEVICE_LABELS', 'EDGE_LABELS', 'DESCRIPTION_PX', 'CONTROL_PX', 'DEPENDENT', 'CHAR_PX', 'ENERGY_TITLE',
-           'NO_POWER', 'BAND', 'OFFLINE_KINDS', 'BANDS', 'VOILA_PIN', 'DEFAULT_PORT', 'results_folders',
+__all__ = ['CODERS', 'DEVICE_LABELS', 'EDGE_LABELS', 'DESCRIPTION_PX', 'CONTROL_PX', 'MESSAGE_STYLE', 'FAULT_LOG', 'DEPENDENT',
+           'CHAR_PX', 'METHOD_COLORS', 'OTHER_COLOR', 'C_SYMBOLS', 'LEGEND_FONT', 'ENERGY_TITLE', 'NO_POWER', 'BAND',
+           'UNITS', 'PARTS', 'VIEW_PX', 'COST_LEGEND', 'HOVER', 'EB_NAME', 'COSTS_TITLE', 'LORA_HINT', 'OFFLINE_KINDS',
+           'BANDS', 'VOILA_PIN', 'DEFAULT_PORT', 'LOOPBACK', 'TEMPLATE', 'CDN_LINKS', 'results_folders',
            'default_preset', 'explorer_records', 'codec_of', 'frame_column', 'model_timings', 'offload_options',
-           'Explorer', 'model_options', 'has_power_model', 'band_trace', 'band_points', 'approaches_table',
-           'models_note', 'write_views_html', 'app_notebook', 'free_port', 'voila_command', 'serve']
+           'Explorer', 'model_options', 'error_text', 'message_html', 'has_power_model', 'method_color', 'symbol_of',
+           'log_ticks', 'band_trace', 'band_points', 'accuracy_layout', 'approaches_table', 'table_html', 'models_note',
+           'write_views_html', 'folder_labels', 'results_problem', 'ExplorerPage', 'explorer_page', 'app_notebook',
+           'is_loopback', 'access_token', 'page_address', 'free_port', 'write_voila_files', 'voila_command',
+           'explorable', 'traces_note', 'serve']
 
 # %% ../nbs/12_explore.ipynb #4efd1e95
 def results_folders(base: str | Path | None = None) -> list[Path]:
@@ -48,13 +54,16 @@ def explorer_records(preset: str = "", results: str | Path = "", base: str | Pat
         have = ", ".join(p.name for p in results_folders(base)) or "none"
         raise ConfigError(f"no results folder {folder}; the results folders with a `system` record are: {have}. "
                           "Give one of them as `preset` (or leave it empty for the newest), or run the study first")
-    return load_records(folder, None if results else preset)
+    records = load_records(folder, None if results else preset)
+    if not records: raise ConfigError(f"the results folder {folder} holds no records (*.json); run the study into it "
+                                      f"(`python -m bottlefit study --preset cpu --results {folder}`) or give a folder that holds them")
+    return records
 
 # %% ../nbs/12_explore.ipynb #45a41db0
-CODERS = {"none": "bq8", "zlib": "bq8-zlib", "lzma": "bq8-lzma", "rans": "bq8-rans"}
+CODERS = {"none": "bq8", "zlib": "bq8-zlib", "lzma": "bq8-lzma", "rans": "bq8-rans", "eb": "eb"}
 
 def codec_of(bq: bool, coder: str) -> str:
-    "The codec of a coding choice: float32 without BQ, else the 8-bit codes with entropy coder `coder`."
+    "The codec of a coding choice: float32 without BQ, else the 8-bit codes with entropy coder `coder` ('eb': a learned bottleneck's own frames)."
     if coder not in CODERS: raise ConfigError(f"unknown entropy coder {coder!r}; use one of {', '.join(CODERS)}")
     return CODERS[coder] if bq else "fp32"
 
@@ -132,9 +141,10 @@ def _set(widget, options, prefer=None, keep=True):
 
 # %% ../nbs/12_explore.ipynb #eedd1f0e
 @patch
-def _sync_options(self: Explorer, new_link: bool = False, new_device: bool = False):
+def _sync_options(self: Explorer, new_link: bool = False, new_device: bool = False, new_method: bool = False):
     """Refresh the options that depend on other controls (split on backbone, C on split, ...); `new_link`: the quality starts
-    at its best; `new_device`: the device model starts at the new device's central one."""
+    at its best; `new_device`: the device model starts at the new device's central one; `new_method`: a model with `eb`
+    frames starts at the `eb` coder."""
     self._syncing = True
     try:
         m, w = self.models, self.w
@@ -144,13 +154,35 @@ def _sync_options(self: Explorer, new_link: bool = False, new_device: bool = Fal
         _set(w["channels"], sorted(int(c) for c in s.channels.unique()), prefer=3)
         c = s[s.channels == w["channels"].value]
         _set(w["method"], [(METHOD_LABELS.get(x, x), x) for x in sorted(c.method.unique())], prefer="bottlefit-ft-fe")
+        r = c[c.method == w["method"].value]
+        betas = sorted(r.beta.dropna().unique()) if "beta" in r else []
+        _set(w["beta"], [(f"{b:g}", float(b)) for b in betas] or [("none", "")])
+        w["beta"].disabled = not betas
+        if betas: r = r[r.beta == w["beta"].value]
+        eb = "bytes_eb" in r and bool(r.bytes_eb.notna().any())
+        _set(w["coder"], [k for k in CODERS if k != "eb" or eb], prefer="eb" if eb else "none", keep=not (new_method and eb))
+        self._sync_costs(new_link, new_device)
+    finally:
+        self._syncing = False
+
+@patch
+def _sync_costs(self: Explorer, new_link: bool = False, new_device: bool = False):
+    """The link quality and device model options. A link kind or device that cannot be loaded (no traces under the data
+    root, say) turns its control off and leaves its error in `cost_problem`, for the delay and energy views to show."""
+    w, self.cost_problem = self.w, None
+    try:
         links = self.links(w["link"].value)           # a new link kind starts at its best condition
         _set(w["quality"], [(l.name, i) for i, l in enumerate(links)], prefer=len(links) - 1, keep=not new_link)
+        w["quality"].disabled = False
+    except BottleFitError as e:
+        _set(w["quality"], [("none", 0)]); w["quality"].disabled, self.cost_problem = True, e
+    try:
         dev = self.device(w["device"].value)
         _set(w["device_model"], model_options(dev), prefer=dev.chosen.name if dev.models else "", keep=not new_device)
         w["device_model"].disabled = not dev.models
-    finally:
-        self._syncing = False
+    except BottleFitError as e:
+        _set(w["device_model"], [("none", "")]); w["device_model"].disabled = True
+        self.cost_problem = self.cost_problem or e
 
 # %% ../nbs/12_explore.ipynb #10395fef
 DEVICE_LABELS = {**system.PAPER_DEVICE_LABELS, "here": "this machine (measured)"}
@@ -172,6 +204,7 @@ def _build_widgets(self: Explorer):
         split=W.Dropdown(description="split", **s()),
         channels=W.SelectionSlider(options=[0], description="C", continuous_update=False, **s()),
         method=W.Dropdown(description="method", **s()),
+        beta=W.SelectionSlider(options=[("none", "")], description="rate knob β", continuous_update=False, **s()),
         bq=W.Checkbox(value=True, description="8-bit BQ", indent=False),
         coder=W.Dropdown(options=list(CODERS), value="none", description="entropy coder", **s()),
         offload=W.Dropdown(options=list(self.offload), description="JPEG input", **s()),
@@ -181,25 +214,51 @@ def _build_widgets(self: Explorer):
         device_model=W.Dropdown(description="device model", **s()),
         edge=W.Dropdown(options=[(EDGE_LABELS[e], e) for e in system.EDGES], value="p72", description="edge", **s()))
     self.quality_name = W.HTML(layout=W.Layout(margin=f"0 0 0 {DESCRIPTION_PX + 8}px"))
-    self.summary, self.table, self.errors = W.HTML(), W.HTML(), W.Output()
+    self.summary, self.table, self.errors, self.cost_message = W.HTML(), W.HTML(), W.HTML(), W.HTML()
     self._syncing = False
     self._sync_options(new_link=True)
     for name, w in self.w.items():
         w.observe(lambda change, name=name: self._changed(name), "value")
 
+# %% ../nbs/12_explore.ipynb #5e1a7c03
+MESSAGE_STYLE = ("border-left: 4px solid #b03a2e; background: #fdf1ef; color: #222; padding: 8px 12px; margin: 6px 0; "
+                 "font-size: 14px; line-height: 1.45; max-width: 1100px; white-space: normal")
+
+def error_text(e: BaseException) -> str:
+    """What the page says about error `e`: a BottleFitError's message (it names what went wrong and what to do); any other
+    error is a fault of the explorer, said as such."""
+    if isinstance(e, BottleFitError): return one_line(e, 2000)
+    return (f"{type(e).__name__}: {one_line(e, 600)}. This is a fault of the explorer, not of the results or the data: "
+            "please report it with this message and the traceback in the terminal that runs the explorer")
+
+def message_html(e: BaseException | str, title: str = "") -> str:
+    "An error (or a text) as a readable HTML box: a bold title, then the error's own message; never a traceback."
+    text = e if isinstance(e, str) else error_text(e)
+    head = f"<b>{html.escape(title)}</b><br>" if title else ""
+    return f'<div class="bottlefit-message" style="{MESSAGE_STYLE}">{head}{html.escape(text)}</div>'
+
+FAULT_LOG = None         # where faults' tracebacks go; None: the process's own stderr (the terminal running the explorer)
+
+def _log_fault(e: BaseException):
+    "The traceback of an error that is no BottleFitError, to `FAULT_LOG`, not to the page."
+    import sys, traceback
+    out = FAULT_LOG or sys.__stderr__
+    if not isinstance(e, BottleFitError) and out: traceback.print_exception(e, file=out)
+
 # %% ../nbs/12_explore.ipynb #247dceea
-DEPENDENT = ("arch", "split", "channels", "link", "device")     # the controls other controls' options depend on
+DEPENDENT = ("arch", "split", "channels", "method", "beta", "link", "device")     # the controls other controls' options depend on
 
 @patch
 def _changed(self: Explorer, name: str | None = None):
     "Control `name` changed: refresh the options depending on it, recompute the views; an error goes to `self.errors`."
     if self._syncing: return              # a transient value set off by an option refresh: one update at its end
-    self.errors.outputs = ()
+    self.errors.value = ""
     try:
-        if name in DEPENDENT: self._sync_options(new_link=name == "link", new_device=name == "device")
+        if name in DEPENDENT: self._sync_options(new_link=name == "link", new_device=name == "device", new_method=name == "method")
         self.update()
     except Exception as e:                # a callback's error would be lost in the kernel's log
-        self.errors.append_stderr(f"{type(e).__name__}: {e}\n")
+        self.errors.value = message_html(e, "This change could not be shown")
+        _log_fault(e)
 
 # %% ../nbs/12_explore.ipynb #04ac0fcc
 CHAR_PX = 8          # a generous width (px) of one character of the widgets' 13 px font
@@ -225,14 +284,31 @@ def choice(self: Explorer, **over) -> dict:
     "The current control values, those named in `over` replaced."
     return {**{k: v.value for k, v in self.w.items()}, **over}
 
+# %% ../nbs/12_explore.ipynb #c0096626
+def _coding(c: dict) -> str:
+    "A coding choice in words."
+    if not c["bq"]: return "float32"
+    return {"none": "BQ", "eb": "learned eb frames"}.get(c["coder"], f"BQ + {c['coder']}")
+
+# %% ../nbs/12_explore.ipynb #bcec9eae
+def _model_label(x) -> str:
+    "A trained model as the explorer shows it: the method's label (`METHOD_LABELS`), never its key; its β and seed where it has them."
+    beta, seed = getattr(x, "beta", None), getattr(x, "seed", 0)
+    return (f"{METHOD_LABELS.get(x.method, x.method)} {ARCH_LABELS.get(x.arch, x.arch)} {x.split.upper()} C={x.channels}"
+            + (f" β={beta:g}" if beta is not None and not pd.isna(beta) else "") + (f" seed {seed:.0f}" if seed and not pd.isna(seed) else ""))
+
 # %% ../nbs/12_explore.ipynb #084d2b7a
 @patch
 def selected(self: Explorer, c: dict | None = None) -> pd.Series:
-    "The records_frame row of the chosen model (choice `c`, default the controls')."
+    "The records_frame row of the chosen model (choice `c`, default the controls'): seed 0 where repeated, the chosen β where learned."
     c, m = c or self.choice(), self.models
     r = m[(m.arch == c["arch"]) & (m.split == c["split"]) & (m.channels == c["channels"]) & (m.method == c["method"])]
-    if r.empty: raise ConfigError(f"no record for {c}")
-    return r.iloc[0]
+    if "beta" in r and r.beta.notna().any(): r = r[r.beta == c.get("beta")]
+    if r.empty:
+        what = f"{METHOD_LABELS.get(c['method'], c['method'])} {ARCH_LABELS.get(c['arch'], c['arch'])} {c['split'].upper()} C={c['channels']}"
+        raise ConfigError(f"no record for {what}" + (f" β={c['beta']:g}" if c.get("beta") not in (None, "") else "")
+                          + ": pick a width and method the controls offer, or run that job of the study")
+    return r.sort_values("seed", kind="stable").iloc[0]
 
 # %% ../nbs/12_explore.ipynb #b9392f18
 @patch
@@ -246,13 +322,22 @@ def design(self: Explorer, c: dict | None = None) -> dict:
 
 # %% ../nbs/12_explore.ipynb #ae4b1346
 @patch
+def chosen(self: Explorer, c: dict | None = None) -> pd.Series:
+    "The chosen model's records_frame row with its `codec`, `bytes` and `acc` under the coding choice of `c`."
+    c = c or self.choice()
+    r = self.selected(c).copy()
+    r["codec"] = codec_of(c["bq"], c["coder"])
+    if pd.isna(r.get(f"bytes_{r['codec']}")):
+        raise ConfigError(f"{_model_label(r)} has no {r['codec']} frames in its record; choose another entropy coder")
+    r["bytes"], r["acc"] = float(r[f"bytes_{r['codec']}"]), float(r.top1 if r["codec"] in ("fp32", "eb") else r.top1_bq8)
+    return r
+
+@patch
 def evaluate(self: Explorer, c: dict | None = None) -> tuple[pd.Series, pd.DataFrame]:
     """(chosen model with its `codec`, `bytes` and `acc` under the coding choice `c`, one row per approach: delays, energy,
     their bands over the device models (`delay_model_lo`, ...), sources)."""
     c = c or self.choice()
-    r, d = self.selected(c).copy(), self.design(c)
-    r["codec"] = d["designs"][0][2]
-    r["bytes"], r["acc"] = float(r[f"bytes_{r['codec']}"]), float(r.top1_bq8 if c["bq"] else r.top1)
+    r, d = self.chosen(c), self.design(c)
     dev = self.device(c["device"], c.get("device_model"))
     rows = system.evaluate_approaches(d["t"], [d["arch"]], dev, self.edge(c["edge"]), [self.links(c["link"])[c["quality"]]],
                                       d["designs"], d["offload_bytes"], d["size"])
@@ -263,9 +348,44 @@ def evaluate(self: Explorer, c: dict | None = None) -> tuple[pd.Series, pd.DataF
                           for k, b in zip(ap["kind"], ap.upload_bytes)]
     return r, ap
 
+# %% ../nbs/12_explore.ipynb #7c3e9a10
+METHOD_COLORS = {"bottlefit-ft-fe": "#1f77b4", "bottlefit-kd-fe": "#17becf", "bottlefit-ft": "#9467bd", "bottlefit-kd": "#e377c2",
+                 "ce": "#7f7f7f", "kd": "#2ca02c", "hnd": "#d62728", "autoencoder": "#8c564b", "eb-kd": "#b8860b",
+                 "teacher": "#ff7f0e"}
+OTHER_COLOR = "#333333"      # a method this palette does not know yet
+C_SYMBOLS = {1: "circle", 2: "square", 3: "diamond", 4: "cross", 6: "triangle-up", 8: "triangle-down", 9: "pentagon",
+             12: "hexagon", 16: "star", 24: "hourglass", 32: "star-square", 48: "bowtie", 64: "octagon"}
+LEGEND_FONT = dict(size=12)
+
+def method_color(method: str) -> str:
+    "The colour of a method in every view."
+    return METHOD_COLORS.get(method, OTHER_COLOR)
+
+def symbol_of(channels: int) -> str:
+    "The marker symbol of bottleneck width C in every view (an 'x' for a width the table does not know)."
+    return C_SYMBOLS.get(int(channels), "x")
+
+def log_ticks(values, steps=(1, 2, 5)) -> dict:
+    """A log axis's ticks over `values`: plain numbers with thousands separators at 1-2-5 steps of each decade (only the
+    1s beyond four decades) near the data, and nothing else labelled."""
+    v = [float(x) for x in values if x is not None and not pd.isna(x) and float(x) > 0]
+    if not v: return dict(tickmode="auto")
+    lo, hi = math.floor(math.log10(min(v))), math.ceil(math.log10(max(v)))
+    ticks = [s * 10.0 ** e for e in range(lo, hi + 1) for s in (steps if hi - lo <= 4 else (1,))]
+    ticks = [t for t in ticks if min(v) / 3 <= t <= max(v) * 3]          # the ones near the data: plotly pads the range a little
+    return dict(tickmode="array", tickvals=ticks, ticktext=[f"{t:,.0f}" if t >= 1 else f"{t:g}" for t in ticks])
+
+def _num(x, digits: int = 3) -> str:
+    "`x` with `digits` significant digits in plain notation with thousands separators (never 4e+04); 'n/a' for NaN."
+    if x is None or pd.isna(x): return "n/a"
+    if x == 0: return "0"
+    return f"{x:,.{max(0, digits - 1 - math.floor(math.log10(abs(x))))}f}"
+
 # %% ../nbs/12_explore.ipynb #c1f51509
 ENERGY_TITLE, NO_POWER = "energy per inference (device)", "no power model for this machine"
 BAND = "band over the device models"      # the name of the views' band traces, in their legends and hovers
+UNITS = {"ms": (1e3, ",.1f"), "J": (1.0, ".3f")}       # a view's unit: (factor from the evaluated column, number format)
+PARTS = (("head (device)", "head_s", "#4c72b0"), ("transfer", "net_s", "#dd8452"), ("tail (edge)", "tail_s", "#55a868"))
 
 def band_trace(error_y: dict | None = None, **kw) -> dict:
     "A band trace: a mark at each approach's central value, whiskers to the lowest and highest mean over the device models."
@@ -274,85 +394,122 @@ def band_trace(error_y: dict | None = None, **kw) -> dict:
                 error_y=whiskers, hovertemplate="%{text}<extra></extra>", **kw)
 
 def band_points(ap: pd.DataFrame, col: str, lo: str, hi: str, unit: str, dev: system.Processor) -> dict:
-    "x, y, whiskers and hover texts of a band trace over the approaches `ap` (`col` the central value, `lo`/`hi` the band)."
-    fmt, n = (".4f" if unit == "s" else ".3f"), len(dev.candidates)
+    "x, y, whiskers and hover texts of a band trace over the approaches `ap` (`col` the central value, `lo`/`hi` the band), in `unit`."
+    (k, fmt), n = UNITS[unit], len(dev.candidates)
     def text(a):
-        v, l, h = (getattr(a, k) for k in (col, lo, hi))
+        v, l, h = (k * getattr(a, c) for c in (col, lo, hi))
         if math.isnan(v): return f"{a.approach}: {NO_POWER}"
         if not n: return f"{a.approach}: {v:{fmt}} {unit} (measured: no device models, no band)"
         return (f"{a.approach}: {v:{fmt}} {unit} ({dev.chosen.name}, the central device model)<br>"
                 f"{BAND}: {l:{fmt}}-{h:{fmt}} {unit} over {n} ({', '.join(dev.candidates)})")
-    return dict(x=ap.approach.tolist(), y=ap[col].tolist(), text=[text(a) for a in ap.itertuples()],
-                error_y=dict(array=(ap[hi] - ap[col]).clip(lower=0).tolist(), arrayminus=(ap[col] - ap[lo]).clip(lower=0).tolist()))
+    return dict(x=ap.approach.tolist(), y=(k * ap[col]).tolist(), text=[text(a) for a in ap.itertuples()],
+                error_y=dict(array=(k * (ap[hi] - ap[col])).clip(lower=0).tolist(), arrayminus=(k * (ap[col] - ap[lo])).clip(lower=0).tolist()))
+
+VIEW_PX = (560, 400)                      # a cost view's width and height; the accuracy view spans two
+COST_LEGEND = dict(font=LEGEND_FONT, orientation="h", x=0, y=-0.22, yanchor="top")
+
+def accuracy_layout() -> dict:
+    "The accuracy view's layout: bytes on a log axis, top-1 in %, 12 px legends: the methods on the right, the widths' shapes below."
+    return dict(title="accuracy vs transferred bytes", width=2 * VIEW_PX[0] + 20, height=520, margin=dict(b=120),
+                xaxis=dict(type="log", title="bytes per image [B]"), yaxis=dict(title="top-1 [%]"),
+                legend=dict(font=LEGEND_FONT, title=dict(text="method", font=LEGEND_FONT), itemsizing="constant"),
+                legend2=dict(font=LEGEND_FONT, title=dict(text="bottleneck width", font=LEGEND_FONT), orientation="h", x=0, y=-0.2,
+                             yanchor="top", itemsizing="constant"))
 
 @patch
 def _build_figures(self: Explorer):
-    "The three views as plain figures, empty until the first `update`."
+    "The three views as plain figures, empty until the first `update` (which draws the accuracy view's traces)."
     import plotly.graph_objects as go
-    self.acc_fig = go.Figure(layout=dict(title="accuracy vs transferred bytes", height=380, width=560,
-                                               xaxis=dict(type="log", title="bytes per image"), yaxis=dict(title="top-1 [%]"),
-                                               legend=dict(font=dict(size=9))))
-    for name in ("all models", "original model, JPEG input", "current choice"):
-        big = name == "current choice"
-        self.acc_fig.add_scatter(name=name, mode="markers" if name != "original model, JPEG input" else "lines+markers",
-                                 marker=dict(size=16 if big else 8, color="red" if big else None, symbol="star" if big else "circle"),
-                                 hovertemplate="%{text}<br>%{x:.0f} B, %{y:.2f}%<extra></extra>")
-    self.lat_fig = go.Figure(layout=dict(title="latency breakdown", barmode="stack", height=380, width=560,
-                                               yaxis=dict(title="delay [s]"), legend=dict(font=dict(size=9))))
-    for part, color in (("head (device)", "#4c72b0"), ("transfer", "#dd8452"), ("tail (edge)", "#55a868")):
-        self.lat_fig.add_bar(name=part, marker_color=color, hovertemplate="%{x}: %{y:.4f} s<br>%{customdata}<extra>" + part + "</extra>")
+    w, h = VIEW_PX
+    self.acc_fig = go.Figure(layout=accuracy_layout())
+    self.lat_fig = go.Figure(layout=dict(title="latency breakdown", barmode="stack", height=h, width=w, legend=COST_LEGEND,
+                                         xaxis=dict(title="approach"), yaxis=dict(title="delay [ms]", tickformat=","), margin=dict(b=130)))
+    for part, _, color in PARTS:
+        self.lat_fig.add_bar(name=part, marker_color=color, hovertemplate="%{x}: %{y:,.1f} ms<br>%{customdata}<extra>" + part + "</extra>")
     self.lat_fig.add_trace(band_trace())
-    self.energy_fig = go.Figure(layout=dict(title=ENERGY_TITLE, height=380, width=560, yaxis=dict(title="energy [J]")))
-    self.energy_fig.add_bar(name="energy", marker_color="#8172b3")
+    self.energy_fig = go.Figure(layout=dict(title=ENERGY_TITLE, height=h, width=w, legend=COST_LEGEND, margin=dict(b=130),
+                                            xaxis=dict(title="approach"), yaxis=dict(title="energy [J]")))
+    self.energy_fig.add_bar(name="energy", marker_color="#8172b3", hovertemplate="%{x}: %{y:.3f} J<extra></extra>")
     self.energy_fig.add_trace(band_trace())
     import ipywidgets as W
-    self.views = {name: W.Output(layout=W.Layout(width=f"{fig.layout.width + 20}px"))            # side by side where they fit
-                  for name, fig in (("acc", self.acc_fig), ("lat", self.lat_fig), ("energy", self.energy_fig))}
+    self.views = {name: W.Output(layout=W.Layout(width=f"{width + 20}px"))            # two cost views side by side, under the accuracy view
+                  for name, width in (("acc", 2 * w + 20), ("lat", w), ("energy", w))}
 
 # %% ../nbs/12_explore.ipynb #fc20396d
-@patch
-def _show(self: Explorer):
-    "Show each view anew in its `Output` widget: plotly's JSON set as the widget's outputs (one state update, no capture)."
+def _plotly_output(fig) -> dict:
+    "A figure as one display output: plotly's JSON, which JupyterLab's and Voila's plotly renderer draws."
     import json
-    for out, fig in zip(self.views.values(), (self.acc_fig, self.lat_fig, self.energy_fig)):
-        out.outputs = ({"output_type": "display_data", "metadata": {},
-                        "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"displaylogo": False}},
-                                 "text/plain": f"<{fig.layout.title.text}>"}},)
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"displaylogo": False}},
+                     "text/plain": f"<{fig.layout.title.text}>"}}
 
-# %% ../nbs/12_explore.ipynb #c0096626
-def _coding(c: dict) -> str:
-    "A coding choice in words."
-    return ("BQ" + ("" if c["coder"] == "none" else " + " + c["coder"])) if c["bq"] else "float32"
-
-# %% ../nbs/12_explore.ipynb #bcec9eae
-def _model_label(x) -> str:
-    "A trained model as the explorer shows it: the method's label (`METHOD_LABELS`), never its key."
-    return f"{METHOD_LABELS.get(x.method, x.method)} {ARCH_LABELS.get(x.arch, x.arch)} {x.split.upper()} C={x.channels}"
+@patch
+def _show(self: Explorer, costs: bool = True):
+    "Show each view anew in its `Output` widget (one state update, no capture); without `costs` the cost views give way to `cost_message`."
+    for name, fig in (("acc", self.acc_fig), ("lat", self.lat_fig), ("energy", self.energy_fig)):
+        shown = costs or name == "acc"
+        self.views[name].layout.display = None if shown else "none"
+        self.views[name].outputs = (_plotly_output(fig),) if shown else ()
+    self.cost_message.layout.display = "none" if costs else None
 
 # %% ../nbs/12_explore.ipynb #30be2a95
 def _span(lo: pd.Series, hi: pd.Series) -> list[str]:
     "Bands as the table prints them ('n/a' where unknown)."
-    return ["n/a" if math.isnan(l) else f"{l:,.4g}-{h:,.4g}" for l, h in zip(lo, hi)]
+    return ["n/a" if pd.isna(l) else f"{_num(l)} – {_num(h)}" for l, h in zip(lo, hi)]
 
 def approaches_table(ap: pd.DataFrame) -> pd.DataFrame:
-    """The approaches of `Explorer.evaluate` as the explorer's table shows them: delays in ms, energy (NaN: no power model),
-    each with its band over the device models, sources."""
-    return pd.DataFrame({"approach": ap.approach, "bytes sent": ap.upload_bytes, "bytes source": ap.bytes_source,
+    """The approaches of `Explorer.evaluate` as the explorer's table shows them: bytes sent, delays in ms, energy (NaN: no
+    power model), each with its band over the device models, sources."""
+    return pd.DataFrame({"approach": ap.approach, "bytes sent": ap.upload_bytes.round().astype("int64"), "bytes source": ap.bytes_source,
                          "head [ms]": 1e3 * ap.head_s, "transfer [ms]": 1e3 * ap.net_s, "tail [ms]": 1e3 * ap.tail_s,
                          "delay [ms]": 1e3 * ap.delay_s, "delay band [ms]": _span(1e3 * ap.delay_model_lo, 1e3 * ap.delay_model_hi),
                          "energy [J]": ap.energy_j, "energy band [J]": _span(ap.energy_model_lo, ap.energy_model_hi),
                          "head source": ap.head_source, "tail source": ap.tail_source})
 
+def table_html(tab: pd.DataFrame) -> str:
+    "`approaches_table` as HTML: bytes as whole numbers with thousands separators, every other number by `_num`."
+    fmt = {c: (lambda b: f"{b:,}") if c == "bytes sent" else _num for c in tab.columns if pd.api.types.is_numeric_dtype(tab[c])}
+    return tab.to_html(index=False, na_rep="n/a", formatters=fmt, escape=True)
+
 # %% ../nbs/12_explore.ipynb #639c58d4
+HOVER = "%{text}<br>%{x:,.0f} B per image, top-1 %{y:.2f}%<extra></extra>"
+EB_NAME = f"{METHOD_LABELS['eb-kd']}, eb frames (β: rate knob)"
+
+def _points(g: pd.DataFrame, x: str, acc: pd.Series, **marker) -> dict:
+    "x, y, hover text and per-point symbols (by C) of the models `g` at frame column `x`, accuracy `acc`."
+    return dict(x=g[x].tolist(), y=(100 * acc[g.index]).tolist(), text=[_model_label(r) for r in g.itertuples()],
+                marker=dict(symbol=[symbol_of(C) for C in g.channels], **marker))
+
 @patch
-def accuracy_points(self: Explorer, c: dict, r: pd.Series) -> list[dict]:
-    "x, y and text of the accuracy view's traces: every model at choice `c`'s coding, the original model on JPEG, the chosen `r`."
-    m, teach = self.models, self.records.get(f"teacher-{c['arch']}")
+def accuracy_traces(self: Explorer, c: dict, r: pd.Series, width_legend: str = "legend2") -> list[dict]:
+    "The accuracy view's traces at choice `c` with the chosen model `r` (from `chosen`), the current choice last; the widths' key in `width_legend`."
+    m, codec = self.models, codec_of(c["bq"], c["coder"])
+    col, acc = f"bytes_{codec}", (m.top1 if codec in ("fp32", "eb") else m.top1_bq8)
+    out = []
+    for method in sorted(m.method.unique(), key=lambda k: (list(METHOD_COLORS).index(k) if k in METHOD_COLORS else 99, k)):
+        g = m[(m.method == method) & m[col].notna()] if col in m else m.iloc[:0]
+        if codec == "eb" or g.empty: continue                     # eb frames: the learned trace below has them
+        out.append(dict(type="scatter", mode="markers", name=METHOD_LABELS.get(method, method), hovertemplate=HOVER,
+                        **_points(g, col, acc, color=method_color(method), size=10, line=dict(width=0.5, color="white"))))
+    if "bytes_eb" in m and m.bytes_eb.notna().any():
+        g = m[m.bytes_eb.notna()].sort_values("bytes_eb")
+        pts = _points(g, "bytes_eb", m.top1, color=method_color("eb-kd"), line=dict(width=2, color=method_color("eb-kd")),
+                      size=[16 if n == r.name else 10 for n in g.index])
+        pts["marker"]["symbol"] = [s + "-open" for s in pts["marker"]["symbol"]]
+        out.append(dict(type="scatter", mode="lines+markers", name=EB_NAME, line=dict(color=method_color("eb-kd"), dash="dot"),
+                        hovertemplate=HOVER, **pts))
+    teach = self.records.get(f"teacher-{c['arch']}")
     jq = sorted(teach["jpeg"].items(), key=lambda kv: int(kv[0])) if teach else []
-    return [dict(x=m[frame_column(c["bq"], c["coder"])].tolist(), y=(100 * (m.top1_bq8 if c["bq"] else m.top1)).tolist(),
-                 text=[_model_label(x) for x in m.itertuples()]),
-            dict(x=[v["bytes"] for _, v in jq], y=[100 * v["top1"] for _, v in jq], text=[f"JPEG q{q}" for q, _ in jq]),
-            dict(x=[r["bytes"]], y=[100 * r["acc"]], text=[f"current choice: {_model_label(r)}"])]
+    if jq: out.append(dict(type="scatter", mode="lines+markers", name=f"{METHOD_LABELS['teacher']}, JPEG input", hovertemplate=HOVER,
+                           x=[v["bytes"] for _, v in jq], y=[100 * v["top1"] for _, v in jq], text=[f"JPEG q{q}" for q, _ in jq],
+                           marker=dict(symbol="x-thin-open", size=9, color=method_color("teacher"), line=dict(width=2)),
+                           line=dict(color=method_color("teacher"))))
+    for C in sorted(int(x) for x in m.channels.unique()):        # the key to the shapes: one legend entry per width
+        out.append(dict(type="scatter", mode="markers", name=f"C = {C}", x=[None], y=[None], hoverinfo="skip", legend=width_legend,
+                        marker=dict(symbol=symbol_of(C), size=10, color="#555555")))
+    out.append(dict(type="scatter", mode="markers", name="current choice", x=[r["bytes"]], y=[100 * r["acc"]], hovertemplate=HOVER,
+                    text=[f"current choice: {_model_label(r)}"], marker=dict(symbol="circle-open", size=24, color="black", line=dict(width=3))))
+    return out
 
 # %% ../nbs/12_explore.ipynb #5cc98246
 def models_note(dev: system.Processor) -> str:
@@ -362,44 +519,76 @@ def models_note(dev: system.Processor) -> str:
             f"{len(dev.candidates)} ({', '.join(dev.candidates)}). ")
 
 @patch
-def update(self: Explorer):
-    "Recompute every view from the current controls."
-    if getattr(self, "_syncing", False) or not hasattr(self, "acc_fig"): return
-    c = self.choice()
-    r, ap = self.evaluate()
-    link = self.links(c["link"])[c["quality"]]
-    with self.acc_fig.batch_update():
-        for trace, points in zip(self.acc_fig.data, self.accuracy_points(c, r)): trace.update(points)
+def _draw_accuracy(self: Explorer, c: dict, r: pd.Series):
+    "The accuracy view at choice `c` with the chosen model `r`: its traces anew, its bytes axis labelled at 1-2-5 steps."
+    import plotly.graph_objects as go
+    traces = self.accuracy_traces(c, r)
+    self.acc_fig = go.Figure(data=traces, layout=accuracy_layout())
+    self.acc_fig.update_xaxes(**log_ticks([x for t in traces for x in t["x"]]))
+
+@patch
+def _draw_costs(self: Explorer, c: dict, r: pd.Series, ap: pd.DataFrame):
+    "The latency and energy views, the summary and the table, from `evaluate`'s chosen model `r` and approaches `ap`."
+    link, ms = self.links(c["link"])[c["quality"]], 1e3
     net = [f"{b:,.0f} B ({s}) over {link.name}" if b else "none" for b, s in zip(ap.upload_bytes, ap.bytes_source)]
+    dev, edge = self.device(c["device"], c["device_model"]), self.edge(c["edge"])
+    known = has_power_model(dev)
     with self.lat_fig.batch_update():
         for bar, col, src in zip(self.lat_fig.data, ("head_s", "net_s", "tail_s"), (ap.head_source.tolist(), net, ap.tail_source.tolist())):
-            bar.x, bar.y, bar.customdata = ap.approach.tolist(), ap[col].tolist(), src
-    dev, edge = self.device(c["device"], c["device_model"]), self.edge(c["edge"])
-    with self.lat_fig.batch_update():
-        self.lat_fig.data[3].update(band_points(ap, "delay_s", "delay_model_lo", "delay_model_hi", "s", dev), visible=bool(dev.models))
+            bar.x, bar.y, bar.customdata = ap.approach.tolist(), (ms * ap[col]).tolist(), src
+        self.lat_fig.data[3].update(band_points(ap, "delay_s", "delay_model_lo", "delay_model_hi", "ms", dev), visible=bool(dev.models))
     with self.energy_fig.batch_update():
         self.energy_fig.data[0].x, self.energy_fig.data[0].y = ap.approach.tolist(), ap.energy_j.tolist()
         self.energy_fig.data[1].update(band_points(ap, "energy_j", "energy_model_lo", "energy_model_hi", "J", dev),
-                                       visible=bool(dev.models) and has_power_model(dev))
-        known = has_power_model(dev)
+                                       visible=bool(dev.models) and known)
         self.energy_fig.layout.title.text = ENERGY_TITLE if known else f"{ENERGY_TITLE}: {NO_POWER}"
         self.energy_fig.layout.annotations = [] if known else [dict(text=NO_POWER, xref="paper", yref="paper", x=0.5, y=0.5,
                                                                     showarrow=False, font=dict(size=16))]
     def part(a):
         src = ", ".join(f"{k} {v}" for k, v in (("head", a.head_source), ("tail", a.tail_source)) if v != "none")
         energy = "energy n/a" if math.isnan(a.energy_j) else f"{a.energy_j:.3f} J"
-        return f"{a.approach} {a.delay_s * 1e3:,.1f} ms / {energy} ({src})"
-    coding = _coding(c)
-    power = "" if has_power_model(dev) else f" {NO_POWER.capitalize()}: energy n/a."
-    self.summary.value = (f"<b>{_model_label(r)}</b>, {coding}: {r['bytes']:,.0f} B per image "
-                          f"(measured), top-1 {100 * r['acc']:.2f}%. On {dev.label} with {edge.label} over {link.name}, JPEG input "
+        return f"{a.approach} {_num(a.delay_s * ms)} ms / {energy} ({src})"
+    power = "" if known else f" {NO_POWER.capitalize()}: energy n/a."
+    self.summary.value = (f"{_model_line(c, r)} On {dev.label} with {edge.label} over {link.name}, JPEG input "
                           f"{c['offload']} ({self.offload[c['offload']][1]}): {part(ap.iloc[-1])}; "
                           + "; ".join(part(a) for a in ap.iloc[:-1].itertuples())
                           + f".{power}<br><small>{dev.source}. {models_note(dev)}Edge: {edge.source}.</small>")
     self.quality_name.value = f"<small>{link.name}</small>"
-    self.table.value = (f"<b>The numbers behind the view</b>: {_model_label(r)}, {coding}, {dev.label}, {edge.label}, {link.name}"
-                        + approaches_table(ap).to_html(index=False, na_rep="n/a", float_format=lambda x: f"{x:,.4g}"))
-    self._show()
+    self.table.value = (f"<b>The numbers behind the view</b>: {_model_label(r)}, {_coding(c)}, {dev.label}, {edge.label}, {link.name}"
+                        + table_html(approaches_table(ap)))
+
+# %% ../nbs/12_explore.ipynb #9b4d1e20
+COSTS_TITLE = "The delay and energy views cannot be drawn"
+LORA_HINT = "LoRa is modelled and needs no traces: choose it under link to see its delay and energy."
+
+def _model_line(c: dict, r: pd.Series) -> str:
+    "The summary's first sentence: the chosen model, its coding, bytes and top-1."
+    return f"<b>{html.escape(_model_label(r))}</b>, {_coding(c)}: {r['bytes']:,.0f} B per image (measured), top-1 {100 * r['acc']:.2f}%."
+
+@patch
+def update(self: Explorer):
+    "Recompute every view from the current controls; where the delay and energy views cannot be drawn, say why instead."
+    if getattr(self, "_syncing", False) or not hasattr(self, "acc_fig"): return
+    c = self.choice()
+    r = self.chosen(c)
+    self._draw_accuracy(c, r)
+    problem = self.cost_problem
+    if problem is None:
+        try: self._draw_costs(c, *self.evaluate(c))
+        except BottleFitError as e: problem = e
+    self.cost_message.value = ""
+    if problem is not None:
+        text = error_text(problem)
+        if isinstance(problem, DataError) and "traces" in text: text = f"{text.rstrip('.')}. {LORA_HINT}"
+        self.cost_message.value = message_html(text, COSTS_TITLE)
+        self.summary.value, self.table.value, self.quality_name.value = _model_line(c, r), "", ""
+    self._show(costs=problem is None)
+
+@patch
+def redraw(self: Explorer):
+    "Draw every view anew, even unchanged: a page that shows the explorer again (the results selector) has empty views until then."
+    for v in self.views.values(): v.outputs = ()
+    self.update()
 
 # %% ../nbs/12_explore.ipynb #ba157fbf
 @patch
@@ -407,12 +596,12 @@ def widget(self: Explorer):
     "The whole explorer as one ipywidgets box: controls on top, views below."
     import ipywidgets as W
     w = self.w
-    controls = W.HBox([W.VBox([w["arch"], w["split"], w["channels"], w["method"]]), W.VBox([w["bq"], w["coder"], w["offload"]]),
+    controls = W.HBox([W.VBox([w["arch"], w["split"], w["channels"], w["method"], w["beta"]]), W.VBox([w["bq"], w["coder"], w["offload"]]),
                        W.VBox([w["link"], w["quality"], self.quality_name, w["device"], w["device_model"], w["edge"]])],
                       layout=W.Layout(flex_flow="row wrap"))
     v = self.views
-    return W.VBox([controls, self.errors, self.summary, W.HBox([v["acc"], v["lat"]], layout=W.Layout(flex_flow="row wrap")),
-                   v["energy"], self.table])
+    return W.VBox([controls, self.errors, self.summary, v["acc"], self.cost_message,
+                   W.HBox([v["lat"], v["energy"]], layout=W.Layout(flex_flow="row wrap")), self.table])
 
 # %% ../nbs/12_explore.ipynb #7cf27a90
 @patch
@@ -422,16 +611,22 @@ def _ipython_display_(self: Explorer):
 
 # %% ../nbs/12_explore.ipynb #6ccd900e
 OFFLINE_KINDS = ("wifi", "lte", "lora")
-BANDS = {"delay_s": ("delay_model_lo", "delay_model_hi", "s"), "energy_j": ("energy_model_lo", "energy_model_hi", "J")}
+BANDS = {"delay_s": ("delay_model_lo", "delay_model_hi", "ms"), "energy_j": ("energy_model_lo", "energy_model_hi", "J")}
 
-def _add_accuracy_traces(fig, acc):
-    """The accuracy view of `views_figure` (column 1), from `accuracy_points`: every model, the original model on JPEG
-    input, and the current choice as a big red star (trace 2, which the C slider moves)."""
-    for name, points in zip(("all models", "original model, JPEG input", "current choice"), acc):
-        big = name == "current choice"
-        fig.add_scatter(**points, name=name, mode="lines+markers" if name.startswith("original") else "markers", row=1, col=1,
-                        marker=dict(size=16 if big else 8, color="red" if big else None, symbol="star" if big else "circle"),
-                        hovertemplate="%{text}<br>%{x:.0f} B, %{y:.2f}%<extra></extra>")
+def _add_accuracy_traces(fig, traces: list[dict]):
+    "The accuracy view's traces (`accuracy_traces`) in column 1 of `views_figure`; the last, the current choice, is the one the C slider moves."
+    for t in traces: fig.add_trace(t, row=1, col=1)
+
+def _cost_points(ap: pd.DataFrame, col: str, band: bool, dev: system.Processor) -> dict:
+    "A bar's or a band trace's data at the approaches `ap`, times in ms (a bar has no text and no whiskers)."
+    if band: return band_points(ap, col, *BANDS[col], dev)
+    return dict(x=ap.approach.tolist(), y=((1e3 if col.endswith("_s") else 1.0) * ap[col]).tolist(), text=None, error_y=None)
+
+# %% ../nbs/12_explore.ipynb #4a0c2d71
+def _views_title(c: dict, dev: system.Processor, edge: system.Processor) -> str:
+    "The offline figure's title: the choice its controls start from."
+    return (f"{METHOD_LABELS.get(c['method'], c['method'])} {ARCH_LABELS.get(c['arch'], c['arch'])} {c['split'].upper()}, {_coding(c)}, "
+            f"{dev.label}" + (f" ({dev.chosen.name} central)" if dev.models else "") + f", {edge.label}, JPEG input {c['offload']}")
 
 # %% ../nbs/12_explore.ipynb #b6de5242
 @patch
@@ -443,50 +638,45 @@ def views_figure(self: Explorer, kinds: tuple = OFFLINE_KINDS):
     states = {(C, kind): self.evaluate(self.choice(channels=C, link=kind, quality=len(self.links(kind)) - 1))
               for C in widths for kind in kinds}
     first = (c0["channels"], c0["link"] if c0["link"] in kinds else kinds[0])
-    r0 = states[first][0]
     dev, edge = self.device(c0["device"], c0["device_model"]), self.edge(c0["edge"])
     energy_title = ENERGY_TITLE if has_power_model(dev) else f"{ENERGY_TITLE}: {NO_POWER}"
     fig = make_subplots(rows=1, cols=3, subplot_titles=("accuracy vs transferred bytes", "latency breakdown", energy_title),
                         horizontal_spacing=0.07)
-    _add_accuracy_traces(fig, self.accuracy_points(c0, r0))
-    parts = (("head (device)", "head_s", "#4c72b0"), ("transfer", "net_s", "#dd8452"), ("tail (edge)", "tail_s", "#55a868"))
-    def points(ap, col, band):
-        "A bar's or a band trace's data at the approaches `ap` (a bar has no text and no whiskers)."
-        return band_points(ap, col, *BANDS[col], dev) if band else dict(x=ap.approach.tolist(), y=ap[col].tolist(), text=None, error_y=None)
+    acc = self.accuracy_traces(c0, states[first][0], width_legend="legend")
+    _add_accuracy_traces(fig, acc)
     bars = {}                                          # trace index -> (kind, column, band trace?)
     for kind in kinds:
         ap, link = states[(first[0], kind)][1], self.links(kind)[-1]
-        for part, col, color in parts:
+        for part, col, color in PARTS:
             bars[len(fig.data)] = (kind, col, False)
-            fig.add_bar(x=ap.approach.tolist(), y=ap[col].tolist(), name=part, marker_color=color, legendgroup=part,
+            fig.add_bar(**_cost_points(ap, col, False, dev), name=part, marker_color=color, legendgroup=part,
                         showlegend=kind == first[1], visible=kind == first[1], row=1, col=2,
-                        hovertemplate=f"%{{x}}: %{{y:.4f}} s over {link.name}<extra>{part}</extra>")
+                        hovertemplate=f"%{{x}}: %{{y:,.1f}} ms over {link.name}<extra>{part}</extra>")
         bars[len(fig.data)] = (kind, "energy_j", False)
-        fig.add_bar(x=ap.approach.tolist(), y=ap.energy_j.tolist(), name="energy", marker_color="#8172b3", showlegend=False,
+        fig.add_bar(**_cost_points(ap, "energy_j", False, dev), name="energy", marker_color="#8172b3", showlegend=False,
                     visible=kind == first[1], row=1, col=3, hovertemplate="%{x}: %{y:.3f} J<extra></extra>")
         for col, where in (("delay_s", 2), ("energy_j", 3)):      # the band over the device models, on both cost views
             bars[len(fig.data)] = (kind, col, True)
-            fig.add_trace(band_trace(**points(ap, col, True), legendgroup=BAND, showlegend=kind == first[1] and col == "delay_s",
+            fig.add_trace(band_trace(**_cost_points(ap, col, True, dev), legendgroup=BAND, showlegend=kind == first[1] and col == "delay_s",
                                      visible=kind == first[1]), row=1, col=where)
-    moved = [2, *bars]                                 # the current choice's star, every bar and every band
+    moved = [len(acc) - 1, *bars]                      # the current choice's ring, every bar and every band
     def step(C):
         r = states[(C, first[1])][0]
-        data = [points(states[(C, k)][1], col, band) for k, col, band in bars.values()]
+        data = [_cost_points(states[(C, k)][1], col, band, dev) for k, col, band in bars.values()]
         return dict(label=str(C), method="restyle", args=[{
             "x": [[r["bytes"]]] + [d["x"] for d in data], "y": [[100 * r["acc"]]] + [d["y"] for d in data],
             "text": [[f"current choice: {_model_label(r)}"]] + [d["text"] for d in data],
             "error_y.array": [None] + [d["error_y"] and d["error_y"]["array"] for d in data],
             "error_y.arrayminus": [None] + [d["error_y"] and d["error_y"]["arrayminus"] for d in data]}, moved])
     buttons = [dict(label=f"{kind}: {self.links(kind)[-1].name}", method="restyle",
-                    args=[dict(visible=[True] * 3 + [k == kind for k, _, _ in bars.values()])]) for kind in kinds]
+                    args=[dict(visible=[True] * len(acc) + [k == kind for k, _, _ in bars.values()])]) for kind in kinds]
+    every_x = [x for t in acc for x in t["x"]] + [states[(C, first[1])][0]["bytes"] for C in widths]
     fig.update_layout(
-        title=dict(text=f"{METHOD_LABELS.get(c0['method'], c0['method'])} {ARCH_LABELS.get(c0['arch'], c0['arch'])} "
-                        f"{c0['split'].upper()}, {_coding(c0)}, {dev.label}" + (f" ({dev.chosen.name} central)" if dev.models else "")
-                        + f", {edge.label}, JPEG input {c0['offload']}",
-                   font=dict(size=14), y=0.97, yanchor="top"),
-        barmode="stack", height=620, width=1500, margin=dict(t=170, b=120), legend=dict(font=dict(size=9)),
-        xaxis=dict(type="log", title="bytes per image"), yaxis=dict(title="top-1 [%]"), yaxis2=dict(title="delay [s]"),
-        yaxis3=dict(title="energy [J]"),
+        title=dict(text=_views_title(c0, dev, edge), font=dict(size=14), y=0.97, yanchor="top"),
+        barmode="stack", height=640, width=1600, margin=dict(t=170, b=120),
+        legend=dict(font=LEGEND_FONT, itemsizing="constant", traceorder="normal"),
+        xaxis=dict(type="log", title="bytes per image [B]", **log_ticks(every_x)), yaxis=dict(title="top-1 [%]"),
+        xaxis2=dict(title="approach"), yaxis2=dict(title="delay [ms]", tickformat=","), xaxis3=dict(title="approach"), yaxis3=dict(title="energy [J]"),
         sliders=[dict(active=widths.index(first[0]), currentvalue=dict(prefix="bottleneck channels C = "), pad=dict(t=60),
                       steps=[step(C) for C in widths])],
         updatemenus=[dict(type="buttons", direction="right", x=0, xanchor="left", y=1.25, yanchor="top", showactive=True,
@@ -498,14 +688,20 @@ def write_views_html(fig, path: str | Path) -> Path:
     "Write `views_figure`'s figure as a self-contained HTML file (plotly.js inlined, nothing fetched)."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    html = fig.to_html(include_plotlyjs=True, include_mathjax=False, full_html=True, div_id="explorer",
+    text = fig.to_html(include_plotlyjs=True, include_mathjax=False, full_html=True, div_id="explorer",
                        config=dict(displaylogo=False, responsive=True))
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8"); tmp.replace(path)
+    tmp.write_text(text, encoding="utf-8"); tmp.replace(path)
     return path
 
 # %% ../nbs/12_explore.ipynb #8dde7dfa
+import errno
 import importlib.util
+import ipaddress
+import json
+import os
+import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -515,35 +711,170 @@ import time
 
 VOILA_PIN = "voila==0.5.13"
 DEFAULT_PORT = 8866
+LOOPBACK = "127.0.0.1"
 
-def app_notebook(results: str | Path, data: str | Path | None = None):
-    "A one-cell notebook that shows the explorer on the results folder `results` (`data`: the data root of the link traces)."
+def _preset_of(folder: Path) -> str | None:
+    "The preset the folder's `system` record was made under; None where it cannot be read (the page then says why)."
+    from bottlefit.core import read_json
+    try: return read_json(folder / "system.json", "results record")["preset"]["name"]
+    except (BottleFitError, OSError, KeyError, TypeError): return None
+
+def folder_labels(folders) -> dict[str, Path]:
+    """The results folders (each once) by the label the page's selector shows: the folder's name, with its preset where
+    the records were made under another, and its parent where two folders share a name."""
+    folders = list({Path(f).resolve(): Path(f) for f in folders}.values())
+    names = [f.name for f in folders]
+    out = {}
+    for f in folders:
+        label = f"{f.resolve().parent.name}/{f.name}" if names.count(f.name) > 1 else f.name
+        preset = _preset_of(f)
+        if preset and preset != f.name: label += f" (preset {preset})"
+        while label in out: label += "'"
+        out[label] = f
+    return out
+
+def results_problem(folder: str | Path) -> str | None:
+    "Why the results folder `folder` cannot be explored, in one line that says what to do; None if it can."
+    try: Explorer.__new__(Explorer)._load(explorer_records(results=folder), None, None, 75)
+    except (BottleFitError, OSError) as e:
+        why = one_line(e, 2000)
+        return why if str(folder) in why else f"results folder {folder}: {why}"
+    return None
+
+# %% ../nbs/12_explore.ipynb #6d2f0a43
+class ExplorerPage:
+    """The explorer over several results folders, one at a time: a `results` selector (shown for two or more folders)
+    and the chosen folder's explorer, or a message saying why it cannot be explored. It opens on the first that can."""
+    def __init__(self, folders, root=None, links: dict | None = None):
+        import ipywidgets as W
+        self.folders, self.root, self._links, self.explorers, self._widgets = folder_labels(folders), root, links, {}, {}
+        if not self.folders: raise ConfigError("no results folder to explore; give one or more with --results")
+        self.select = W.Dropdown(options=list(self.folders), description="results", style={"description_width": f"{DESCRIPTION_PX}px"},
+                                 layout=W.Layout(width=f"{2 * CONTROL_PX}px", display=None if len(self.folders) > 1 else "none"))
+        self.body = W.VBox()
+        self.select.value = next((label for label in self.folders if self._loads(label)), self.select.value)
+        self.show(self.select.value)
+        self.select.observe(lambda change: self.show(change["new"]), "value")
+
+    def explorer(self, label: str) -> Explorer:
+        "The explorer of the folder `label`, built once (one that failed is tried again when chosen again)."
+        if label not in self.explorers:
+            self.explorers[label] = Explorer(explorer_records(results=self.folders[label]), links=dict(self._links or {}) or None,
+                                             root=self.root)
+        return self.explorers[label]
+
+    def _loads(self, label: str) -> bool:
+        try: return bool(self.explorer(label))
+        except Exception: return False                 # `show` says why
+
+    def show(self, label: str):
+        "Show the folder `label`: its explorer, or why it cannot be explored and what to do."
+        import ipywidgets as W
+        try:
+            again = label in self._widgets
+            if not again: self._widgets[label] = self.explorer(label).widget()
+            self.body.children = (self._widgets[label],)
+            if again: self.explorer(label).redraw()       # a box shown again draws its views from nothing: give them anew
+        except Exception as e:
+            self.body.children = (W.HTML(message_html(e, f"The results folder {self.folders[label]} cannot be explored")),)
+            _log_fault(e)
+
+    def widget(self):
+        import ipywidgets as W
+        return W.VBox([self.select, self.body])
+
+def explorer_page(folders, root=None):
+    "The page's one widget: `ExplorerPage(folders, root).widget()`, or a message box if even that fails (never a traceback)."
+    try: return ExplorerPage(folders, root).widget()
+    except Exception as e:
+        import ipywidgets as W
+        _log_fault(e)
+        return W.HTML(message_html(e, "The explorer cannot start"))
+
+# %% ../nbs/12_explore.ipynb #6d2f0a46
+def _folders(results) -> list:
+    "`results` as a list of folders: one path, or several."
+    return [results] if isinstance(results, (str, Path)) else list(results)
+
+def app_notebook(results, data: str | Path | None = None):
+    "A one-cell notebook that shows the explorer on the results folder(s) `results` (`data`: the data root of the link traces)."
     import nbformat
-    code = ("from bottlefit.explore import Explorer, explorer_records\n"
-            f"Explorer(explorer_records(results={str(Path(results).resolve())!r}), root={str(data) if data else None!r}).widget()")
+    code = ("from bottlefit.explore import explorer_page\n"
+            f"explorer_page({[str(Path(f).resolve()) for f in _folders(results)]!r}, root={str(data) if data else None!r})")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     nb.metadata.update(kernelspec=dict(name="python3", display_name="Python 3", language="python"), title="BottleFit explorer")
     return nb
 
 # %% ../nbs/12_explore.ipynb #70871911
-def free_port(port: int = DEFAULT_PORT) -> int:
-    "`port` if it is free on 127.0.0.1 (0: any free port); a taken port is a ConfigError."
-    with socket.socket() as s:
-        try: s.bind(("127.0.0.1", port))
-        except OSError: raise ConfigError(f"port {port} on 127.0.0.1 is taken; give another with --port (0 picks a free one)") from None
+def is_loopback(host: str) -> bool:
+    "Whether `host` (an address or a name) reaches only this machine; a name that does not resolve is a ConfigError."
+    try: return ipaddress.ip_address(host).is_loopback
+    except ValueError: pass
+    try: found = {a[4][0] for a in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError): raise ConfigError(f"--host {host!r}: no such address or host name here; "
+                                                              "give an address such as 127.0.0.1 or 0.0.0.0") from None
+    return all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in found)
+
+def access_token(host: str, token: str | None = None) -> str:
+    "The token every request must carry: `token` if given (on any host), a new one where `host` is not loopback, else '' (none)."
+    if token is not None:
+        if not re.fullmatch(r"[A-Za-z0-9_.~-]{8,}", token):
+            raise ConfigError("--token must be 8 or more letters, digits and - _ . ~ (it travels in the address); "
+                              "leave it out to have one made")
+        return token
+    return "" if is_loopback(host) else secrets.token_urlsafe()
+
+def page_address(host: str, port: int, token: str = "") -> str:
+    "The address to open: `host` (this machine's name for every address), `port`, and the token where one is required."
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+# %% ../nbs/12_explore.ipynb #1b9c4e51
+def _family(host: str) -> int:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+def free_port(port: int = DEFAULT_PORT, host: str = LOOPBACK) -> int:
+    "`port` if it is free on `host` (0: any free port); a taken port is a ConfigError."
+    with socket.socket(_family(host)) as s:
+        try: s.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRNOTAVAIL: raise ConfigError(f"--host {host}: not an address of this machine; give one of its addresses or 0.0.0.0") from None
+            raise ConfigError(f"port {port} on {host} is taken; give another with --port (0 picks a free one)") from None
         return s.getsockname()[1]
 
 # %% ../nbs/12_explore.ipynb #45875aed
-def voila_command(notebook: str | Path, port: int, browser: bool = False) -> list[str]:
-    "The command line that serves `notebook` with Voila on 127.0.0.1:`port`."
-    return [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-            *([] if browser else ["--no-browser"])]
+TEMPLATE = "bottlefit"
+CDN_LINKS = tuple(f'<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/{n}.min.css" type="text/css" />'
+                  for n in ("all", "v4-shims"))          # what Voila's `lab` template fetches from a CDN
+
+def write_voila_files(folder: Path, token: str = "") -> dict:
+    """Beside the app notebook in `folder`: the `bottlefit` Voila template and, where a token is required, a `voila.json`
+    (mode 600) holding it. The environment for Voila to run in (it finds the template through JUPYTER_PATH)."""
+    share = Path(folder) / "share" / "jupyter"
+    t = share / "voila" / "templates" / TEMPLATE
+    t.mkdir(parents=True, exist_ok=True)
+    (t / "conf.json").write_text(json.dumps({"base_template": "lab"}))
+    strip = "".join(f" | replace({link!r}, '')" for link in CDN_LINKS)
+    (t / "index.html.j2").write_text("{%- extends 'lab/index.html.j2' -%}\n{%- block notebook_css -%}\n{{ super()" + strip
+                                     + " }}\n{%- endblock notebook_css -%}\n")
+    if token:
+        with os.fdopen(os.open(Path(folder) / "voila.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            json.dump({"Voila": {"token": token}}, f)
+    paths = [str(share), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    return {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths)}
+
+def voila_command(notebook: str | Path, port: int, host: str = LOOPBACK) -> list[str]:
+    "The command line that serves `notebook` with Voila on `host`:`port` with the `bottlefit` template (no token on it: see `write_voila_files`)."
+    return [sys.executable, "-m", "voila", str(notebook), f"--port={port}", f"--Voila.ip={host}", "--Voila.port_retries=0",
+            f"--template={TEMPLATE}", "--no-browser"]
 
 # %% ../nbs/12_explore.ipynb #20b9a9dc
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
+def _listening(port: int, host: str = LOOPBACK) -> bool:
+    "Whether something listens on `host`:`port` (on this machine's loopback for the every-address hosts)."
+    host = {"0.0.0.0": LOOPBACK, "": LOOPBACK, "::": "::1"}.get(host, host)
+    with socket.socket(_family(host)) as s:
         s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((host, port)) == 0
 
 # %% ../nbs/12_explore.ipynb #6f712eaf
 def _die_with_parent():
@@ -561,19 +892,49 @@ def _stop(proc: subprocess.Popen, wait_s: float = 20):
         try: proc.wait(wait_s)
         except subprocess.TimeoutExpired: proc.kill(); proc.wait()
 
+# %% ../nbs/12_explore.ipynb #0e5b7d60
+def explorable(results=(), preset: str = "", say=print) -> list[Path]:
+    """The results folders to serve, each checked (`results_problem`): `results` (one or several), else `preset`'s, else the
+    newest with a `system` record. None explorable: a ConfigError with the reasons; some not: each said once, and served."""
+    folders = [Path(f) for f in _folders(results or ()) if str(f)] or [default_results("") / (preset or default_preset())]
+    problems = {f: results_problem(f) for f in folders}
+    bad = {f: p for f, p in problems.items() if p}
+    if len(bad) == len(problems):
+        if len(bad) == 1: raise ConfigError(next(iter(bad.values())))
+        raise ConfigError("no results folder can be explored: " + "; ".join(f"{f}: {p}" for f, p in bad.items()))
+    for f, p in bad.items(): say(f"note: {f} cannot be explored (its page says so too): {p}", flush=True)
+    return list(problems)
+
+def traces_note(data: str | Path | None = None) -> str | None:
+    "What the page lacks without network traces under the data root `data`, in one line; None when they are there."
+    try: system.traces_root(data)
+    except DataError as e:
+        return f"{one_line(e)}; the page draws the accuracy view, and the delay and energy views only over LoRa, which is modelled"
+    return None
+
 # %% ../nbs/12_explore.ipynb #46f5245e
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
-def serve(results: str | Path = "", preset: str = "", port: int = DEFAULT_PORT, browser: bool = True,
-          data: str | Path | None = None, say=print, start_timeout_s: float = 300) -> int:
-    "Serve the explorer on `results` (or `preset`'s, or the newest) with Voila on 127.0.0.1:`port` until Ctrl-C or SIGTERM; the exit status."
+def _wait_listening(proc: subprocess.Popen, port: int, host: str, timeout_s: float):
+    "Wait until Voila listens; a ConfigError if it stops or takes longer than `timeout_s`."
+    start = time.monotonic()
+    while not _listening(port, host):
+        if proc.poll() is not None: raise ConfigError(f"voila stopped (exit status {proc.returncode}) before serving; its messages are above")
+        if time.monotonic() - start > timeout_s: raise ConfigError(f"voila did not listen on port {port} within {timeout_s:.0f} s")
+        time.sleep(0.2)
+
+def serve(results=(), preset: str = "", port: int = DEFAULT_PORT, browser: bool = True, data: str | Path | None = None,
+          say=print, start_timeout_s: float = 300, host: str = LOOPBACK, token: str | None = None) -> int:
+    """Serve the explorer on `results` (one folder or several; else `preset`'s, else the newest) with Voila on `host`:`port`
+    until Ctrl-C or SIGTERM; a token is required off loopback, or where `token` is given. The exit status."""
     if importlib.util.find_spec("voila") is None:
         raise ConfigError(f"voila is not installed; install it with `pip install {VOILA_PIN}` (scripts/env.sh does) "
                           "or open nbs/figures/explorer.ipynb in JupyterLab")
-    folder = Path(results) if results else (default_results("") / (preset or default_preset()))
-    explorer_records(preset, results)                                  # a folder that is not there: its error, now
-    port = free_port(port)
+    folders = explorable(results, preset, say)
+    token = access_token(host, token)
+    port = free_port(port, host)
+    if note := traces_note(data): say(f"note: {note}", flush=True)
     import nbformat, threading
     main_thread = threading.current_thread() is threading.main_thread()
     # SIGTERM stops it like Ctrl-C; and Ctrl-C stops it even where it was started with SIGINT ignored (a background job
@@ -582,18 +943,17 @@ def serve(results: str | Path = "", preset: str = "", port: int = DEFAULT_PORT, 
     try:
         with tempfile.TemporaryDirectory(prefix="bottlefit-explore-") as d:
             nb = Path(d) / "explorer.ipynb"
-            nbformat.write(app_notebook(folder, data), nb)
-            proc = subprocess.Popen(voila_command(nb, port, browser), start_new_session=True, stdin=subprocess.DEVNULL,
+            nbformat.write(app_notebook(folders, data), nb)
+            env = write_voila_files(Path(d), token)
+            proc = subprocess.Popen(voila_command(nb, port, host), cwd=d, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
                                     preexec_fn=_die_with_parent)
             try:
-                start = time.monotonic()
-                while not _listening(port):
-                    if proc.poll() is not None:
-                        raise ConfigError(f"voila stopped (exit status {proc.returncode}) before serving; its messages are above")
-                    if time.monotonic() - start > start_timeout_s:
-                        raise ConfigError(f"voila did not listen on port {port} within {start_timeout_s:.0f} s")
-                    time.sleep(0.2)
-                say(f"explorer of {folder} at http://127.0.0.1:{port}/ (Ctrl-C stops it)", flush=True)
+                _wait_listening(proc, port, host, start_timeout_s)
+                url = page_address(host, port, token)
+                say(f"explorer of {', '.join(map(str, folders))} at {url} (Ctrl-C stops it)", flush=True)
+                if browser:
+                    import webbrowser
+                    webbrowser.open(url)
                 code = proc.wait()
                 if code: say(f"voila stopped with exit status {code}", flush=True)
                 return code

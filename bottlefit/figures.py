@@ -5,6 +5,7 @@
 # %% ../nbs/11_figures.ipynb #237f2e9f
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -47,7 +48,7 @@ def scale_note(records: dict, preset: str) -> str:
             f"only the trends are. Records made by code revision(s) {', '.join(revs) or 'unknown'}.")
 
 # %% ../nbs/11_figures.ipynb #72e28a49
-FIGURE_NOTEBOOKS = ("table1", "table2", "curves", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "devices", "pareto", "claims", "explorer")
+FIGURE_NOTEBOOKS = ("table1", "table2", "curves", "seeds", "rate", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "devices", "pareto", "claims", "explorer")
 
 def figures_dir(preset: str) -> Path:
     "figures/<preset>/ in the project."
@@ -72,7 +73,9 @@ def run_notebook(src: str | Path, dst: str | Path, parameters: dict, cwd: str | 
     "Execute notebook `src` with papermill into `dst`, in `cwd`; the kernel talks over Unix sockets in a private folder."
     import papermill as pm
     from traitlets.config import Config
-    with tempfile.TemporaryDirectory(prefix="bottlefit-kernel-") as sockets:     # mode 0700: this user's alone
+    base = tempfile.gettempdir()              # a Unix socket's path holds at most 107 bytes: under a long TMPDIR, use /tmp
+    if len(base) > 60 and os.path.isdir("/tmp"): base = "/tmp"
+    with tempfile.TemporaryDirectory(prefix="bottlefit-kernel-", dir=base) as sockets:     # mode 0700: this user's alone
         ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
         return pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name=kernel, progress_bar=False,
                                    cwd=str(cwd), config=ipc)

@@ -13,25 +13,31 @@ import torch
 from torch.utils.data import Dataset, Subset
 
 from .core import ConfigError, one_line
-from .data import IMAGENETTE_IMAGENET_INDEX, make_dataset
+from .data import IMAGENETTE_IMAGENET_INDEX, check_image_folder, is_image_folder, make_dataset
+from .entropy import EntropyBottleneck
 from .models import bottleneck_model, last_linear, teacher as make_teacher
-from .presets import BOTTLEFIT, METHODS, Preset
+from .presets import BOTTLEFIT, LEARNED, METHODS, FolderPreset, Preset, check_beta
 from .train import Stage, TrainConfig, evaluate, fit
 
 # %% auto #0
-__all__ = ['ALL', 'TRAINED_RUN_FIELDS', 'method_stages', 'preset_data', 'load_teacher', 'Run', 'build_run', 'train_run',
-           'load_trained', 'study_config', 'train_throughput', 'stage_key', 'train_cost', 'run_candidates']
+__all__ = ['ALL', 'ENTROPY_LR', 'TRAINED_RUN_FIELDS', 'EB_CANDIDATE_IMAGES', 'method_stages', 'preset_data', 'load_teacher',
+           'Run', 'build_run', 'train_run', 'load_trained', 'study_config', 'train_throughput', 'on_image_folder',
+           'stage_key', 'train_cost', 'run_candidates']
 
 # %% ../nbs/05_methods.ipynb #beaca61e
 ALL = ("encoder", "decoder", "rest")
+ENTROPY_LR = 1e-2       # a learned density trains 10x faster than the stage's Adam 1e-3 (see "A learned entropy bottleneck")
 
 def _sgd(name, epochs, objective, train, lr=1e-3, **kw):
     return Stage(name, epochs, objective, train, optimizer="sgd", lr=lr, momentum=0.9, weight_decay=5e-4, **kw)
 
 def method_stages(method: str, epochs: int = 10, teacher_epochs: int = 90, teacher_lr: float = 0.1,
-                  teacher_schedule: str = "step", teacher_label_smoothing: float = 0.0) -> list[Stage]:
-    "The stages of `method` with `epochs` per BottleFit stage (single-stage methods get 2 x epochs)."
+                  teacher_schedule: str = "step", teacher_label_smoothing: float = 0.0, beta: float | None = None) -> list[Stage]:
+    "The stages of `method` with `epochs` per BottleFit stage (single-stage methods get 2 x epochs); `beta`: the rate's weight of a learned bottleneck."
     if method not in METHODS: raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if (method in LEARNED) != (beta is not None):
+        raise ConfigError(f"method {method} trains a learned entropy bottleneck: give the rate's weight beta (e.g. 0.1)" if method in LEARNED
+                          else f"beta weighs the rate of a learned entropy bottleneck ({', '.join(LEARNED)}); method {method} has none")
     e = int(epochs)
     if method == "ce": return [_sgd("ce", 2 * e, "ce", ALL)]
     if method == "kd": return [_sgd("kd", 2 * e, "kd", ALL)]
@@ -42,9 +48,13 @@ def method_stages(method: str, epochs: int = 10, teacher_epochs: int = 90, teach
         t = int(teacher_epochs)
         return [_sgd("teacher", t, "ce", ("all",), lr=teacher_lr, milestones=(t // 2, 3 * t // 4) if t >= 4 else (),
                      schedule=teacher_schedule, label_smoothing=teacher_label_smoothing)]
-    m = METHODS[method]                       # a BottleFit configuration: stage 2 and what it trains
+    m = METHODS[method]                       # a BottleFit configuration, or a learned bottleneck: stage 2 and what it trains
     stage2, train2 = m.stage2, ("decoder", "rest") if m.freezes_encoder else ALL
-    return [Stage("stage1-ghnd", e, "ghnd", ("encoder", "decoder")), _sgd(f"stage2-{'kd' if stage2 == 'kd' else 'ft'}", e, stage2, train2)]
+    name2 = f"stage2-{'kd' if stage2 == 'kd' else 'ft'}"
+    if method in LEARNED:                     # GHND + beta x rate trains the density too; stage 2 freezes it with the encoder
+        return [Stage("stage1-ghnd-rate", e, "ghnd", ("encoder", "entropy", "decoder"), beta=check_beta(beta), entropy_lr=ENTROPY_LR),
+                _sgd(name2, e, stage2, ("decoder", "rest"))]
+    return [Stage("stage1-ghnd", e, "ghnd", ("encoder", "decoder")), _sgd(name2, e, stage2, train2)]
 
 # %% ../nbs/05_methods.ipynb #de3dac55
 def _subset(ds: Dataset, n: int | None) -> Dataset:
@@ -89,11 +99,12 @@ class Run:
     info: dict
 
 def build_run(method: str, arch: str, split: str, channels: int, preset: Preset, teacher_path: str | Path | None = None,
-              root=None, epochs: int | None = None, progress: bool = True, seed: int = 0) -> Run:
-    "Model, teacher, stages and data of `method` on `arch` (split, C; a teacher has none) under `preset`; new layers initialised from `seed`."
+              root=None, epochs: int | None = None, progress: bool = True, seed: int = 0, beta: float | None = None) -> Run:
+    """Model, teacher, stages and data of `method` on `arch` (split, C; a teacher has none) under `preset`; new layers initialised
+    from `seed`; `beta`: the rate's weight of a learned entropy bottleneck."""
     torch.manual_seed(seed)      # the initial weights of new layers are part of the run
     stages = method_stages(method, epochs or preset.stage_epochs, preset.teacher_epochs if epochs is None else epochs,
-                           preset.teacher_lr, preset.teacher_schedule, preset.teacher_label_smoothing)
+                           preset.teacher_lr, preset.teacher_schedule, preset.teacher_label_smoothing, beta)
     n = preset.num_classes
     if method == "teacher":
         model, teacher, split, channels = make_teacher(arch, num_classes=n), None, "none", 0
@@ -101,11 +112,13 @@ def build_run(method: str, arch: str, split: str, channels: int, preset: Preset,
         if (method == "autoencoder") != (split == "ae"):
             raise ConfigError("the autoencoder method goes with --split ae (and split ae with the autoencoder method)")
         teacher = load_teacher(arch, preset, teacher_path)
-        model = bottleneck_model(arch, split, channels, input_size=preset.input_size, teacher_model=teacher)
+        model = bottleneck_model(arch, split, channels, input_size=preset.input_size, teacher_model=teacher,
+                                 entropy=EntropyBottleneck if method in LEARNED else None)
     train, val = preset_data(preset, root, progress)
     info = dict(method=method, arch=arch, split=split, channels=channels, preset=preset.name, dataset=preset.dataset,
                 input_size=preset.input_size, num_classes=n, train_images=len(train), val_images=len(val), init_seed=seed,
                 teacher=str(teacher_path) if teacher_path else preset.teacher_weights)
+    if beta is not None: info["beta"] = stages[0].beta
     return Run(model, teacher, stages, train, val, info)
 
 def train_run(run: Run, out: str | Path, config: TrainConfig) -> list[dict]:
@@ -135,7 +148,10 @@ def load_trained(path: str | Path, expect: dict | None = None) -> tuple[torch.nn
             raise ConfigError(f"{path} holds a {run.get('arch')} {run.get('split')} C={run.get('channels')} model, "
                               f"but {k}={v!r} was asked for")
     if run["split"] == "none": model = make_teacher(run["arch"], num_classes=run["num_classes"])
-    else: model = bottleneck_model(run["arch"], run["split"], run["channels"], num_classes=run["num_classes"], input_size=run["input_size"])
+    else:
+        learned = run.get("method") in LEARNED or any(str(k).startswith("entropy.") for k in ck["model"])
+        model = bottleneck_model(run["arch"], run["split"], run["channels"], num_classes=run["num_classes"], input_size=run["input_size"],
+                                 entropy=EntropyBottleneck if learned else None)
     try: model.load_state_dict(ck["model"])          # strict: every key and every shape
     except (RuntimeError, TypeError) as e:
         raise ConfigError(f"weights in {path} do not fit the model its run describes ({one_line(e, 200)}); {redo}") from e
@@ -182,6 +198,14 @@ def train_throughput(method: str, arch: str, split: str, channels: int, preset: 
                 preset=p.name, input_size=p.input_size, batch_size=cfg.batch_size, steps=steps,
                 images_per_s=round(cfg.batch_size / secs, 1), threads=torch.get_num_threads())
 
+# %% ../nbs/05_methods.ipynb #da39b22f
+def on_image_folder(preset: Preset, data) -> tuple[Preset, tuple | None]:
+    "(preset, classes): `preset` on `data` when it is an ImageFolder of your own (classes: its folder names), else (preset, None)."
+    if data is None or not is_image_folder(data): return preset, None
+    classes = tuple(check_image_folder(data))
+    kw = {**preset.to_dict(), "dataset": "folder", "train_images": None, "val_images": None, "teacher_weights": None}
+    return FolderPreset(**kw, grid=preset.grid, classes=classes), classes
+
 # %% ../nbs/05_methods.ipynb #7469b26f
 def stage_key(stage: Stage) -> str:
     "What sets a stage's cost per step: 'objective:trained parts:optimiser', e.g. 'ghnd:encoder+decoder:adam'."
@@ -219,10 +243,23 @@ def train_cost(arch: str, split: str, channels: int, preset: Preset, methods: tu
                 cpu_bf16=bool(cfg.cpu_bf16), step_seconds={k: [round(x, 5) for x in v] for k, v in secs.items()}, methods=per_method)
 
 # %% ../nbs/05_methods.ipynb #007693d9
+EB_CANDIDATE_IMAGES = 16        # validation images whose real eb frames size a learned run's candidate (frames vary by image)
+
+def _eb_candidate(model, val, base: dict, top1: float) -> dict:
+    "The `eb` candidate of a learned run: its mean real frame size (header included) over the first validation images."
+    from bottlefit.codec import encode
+    from bottlefit.models import split
+    head, tables = split(model.eval())[0], model.entropy.tables()
+    with torch.no_grad():
+        sizes = [len(encode(head(val[i][0].unsqueeze(0))[0], "eb", tables)) for i in range(min(EB_CANDIDATE_IMAGES, len(val)))]
+    return dict(base, codec="eb", top1=top1, bytes=sum(sizes) / len(sizes), tables_hash=tables.hash.hex())
+
 def run_candidates(runs: str | Path, timings, root=None) -> list[dict]:
-    "Planner candidates (`system.plan`) from the finished run folders under `runs`: top-1 without BQ (fp32, fp16) and with it (bq8), frame sizes from the codec."
+    """Planner candidates (`system.plan`) from the finished run folders under `runs`: top-1 without BQ (fp32, fp16) and with
+    it (bq8), frame sizes from the codec; a learned run also gives an `eb` candidate (lossless on its own rounding)."""
     from bottlefit.codec import fake_quantize, frame_bytes
     from bottlefit.core import FIXED_CODECS
+    from bottlefit.models import split
     from bottlefit.presets import get_preset
     out = []
     for f in sorted(Path(runs).glob("*/model.pt")):
@@ -231,9 +268,11 @@ def run_candidates(runs: str | Path, timings, root=None) -> list[dict]:
         timings.design(run["arch"], run["split"], run["channels"], run["input_size"])   # no recorded timing: say how to record it, before evaluating
         p = get_preset(run["preset"])
         _, val = preset_data(p, root, progress=False)
-        with torch.no_grad(): z = model.eval().encoder(val[0][0].unsqueeze(0))
+        with torch.no_grad(): z = split(model.eval())[0](val[0][0].unsqueeze(0))     # the head's output (rounded if learned)
         top1 = {bq: evaluate(model, val, p.eval_batch_size, bottleneck_fn=fake_quantize if bq else None)["top1"] for bq in (False, True)}
-        out += [dict(name=f.parent.name, method=run["method"], arch=run["arch"], split=run["split"], channels=run["channels"], codec=codec,
-                     top1=top1[codec == "bq8"], bytes=frame_bytes(z[0], codec), input_size=run["input_size"]) for codec in FIXED_CODECS]
+        base = dict(name=f.parent.name, method=run["method"], arch=run["arch"], split=run["split"], channels=run["channels"],
+                    input_size=run["input_size"])
+        out += [dict(base, codec=codec, top1=top1[codec == "bq8"], bytes=frame_bytes(z[0], codec)) for codec in FIXED_CODECS]
+        if model.entropy is not None: out.append(_eb_candidate(model, val, base, top1[False]))
     if not out: raise ConfigError(f"no finished bottleneck runs (*/model.pt) under {runs}")
     return out

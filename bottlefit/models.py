@@ -21,10 +21,11 @@ from torch.utils.flop_counter import FlopCounterMode
 from .core import ConfigError, check_size
 
 # %% auto #0
-__all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'CARD_CHANNELS', 'last_linear', 'load_state_dict_file', 'teacher', 'Staged',
-           'teacher_stages', 'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder', 'BottleneckModel',
-           'check_input_size', 'bottleneck_model', 'split', 'ModelCard', 'count_params', 'count_layers', 'count_macs',
-           'model_card', 'teacher_card', 'card_table', 'card_table_path', 'write_card_table']
+__all__ = ['TEACHERS', 'SPLITS', 'BOTTLENECK_ARCHS', 'CARD_CHANNELS', 'FAMILIES', 'last_linear', 'load_state_dict_file',
+           'teacher', 'Staged', 'teacher_stages', 'resnet_sp1', 'resnet_sp2', 'densenet_sp1', 'autoencoder',
+           'BottleneckModel', 'RoundedHead', 'check_input_size', 'bottleneck_model', 'split', 'ModelCard',
+           'count_params', 'count_layers', 'count_macs', 'model_card', 'teacher_card', 'card_table', 'card_table_path',
+           'write_card_table', 'register_backbone']
 
 # %% ../nbs/02_models.ipynb #6fb1b611
 _TEACHERS = {
@@ -165,16 +166,37 @@ SPLITS = {"resnet18": ("sp1", "sp2", "ae"), "resnet50": ("sp1", "sp2", "ae"), "r
           "densenet169": ("sp1",), "densenet201": ("sp1",)}
 BOTTLENECK_ARCHS = tuple(SPLITS)
 
+def _through_density(entropy: nn.Module, z: torch.Tensor, likelihoods: bool = False, mode: str | None = None):
+    """`z` quantized by the learned density `entropy` (`mode`: by default noise in training, rounding at inference) and,
+    if asked, each element's likelihood; in float32 whatever autocast is on: the bins are one unit wide."""
+    with torch.autocast(z.device.type, enabled=False):
+        if z.dtype in (torch.float16, torch.bfloat16): z = z.float()
+        z_hat = entropy.quantize(z, mode or ("noise" if entropy.training else "round"))
+        return z_hat, (entropy.likelihood(z_hat) if likelihoods else None)
+
 class BottleneckModel(nn.Module):
-    "A bottleneck-injected model: `encoder` (the head) and `tail` (decoder + the teacher's kept stages)."
-    def __init__(self, encoder: nn.Module, tail: Staged, arch: str, split: str, channels: int):
+    """A bottleneck-injected model: `encoder` (the head) and `tail` (decoder + the teacher's kept stages); with `entropy`
+    (a learned density of the bottleneck, `entropy.EntropyBottleneck`) the bottleneck is quantized in between."""
+    def __init__(self, encoder: nn.Module, tail: Staged, arch: str, split: str, channels: int, entropy: nn.Module | None = None):
         super().__init__()
-        self.encoder, self.tail = encoder, tail
+        self.encoder, self.tail, self.entropy = encoder, tail, entropy
         self.arch, self.split, self.channels = arch, split, channels
     @property
     def decoder(self) -> nn.Module: return self.tail.decoder
-    def forward(self, x: torch.Tensor) -> torch.Tensor: return self.tail(self.encoder(x))
-    def extra_repr(self) -> str: return f"arch={self.arch}, split={self.split}, channels={self.channels}"
+    def bottleneck(self, x: torch.Tensor, likelihoods: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        "(what the tail receives for `x`, each element's likelihood under the density or None): the encoder's output, quantized if learned."
+        z = self.encoder(x)
+        return (z, None) if self.entropy is None else _through_density(self.entropy, z, likelihoods)
+    def forward(self, x: torch.Tensor) -> torch.Tensor: return self.tail(self.bottleneck(x)[0])
+    def extra_repr(self) -> str:
+        return f"arch={self.arch}, split={self.split}, channels={self.channels}" + (", learned entropy bottleneck" if self.entropy is not None else "")
+
+class RoundedHead(nn.Module):
+    "The head of a model with a learned entropy bottleneck as a device runs it: the encoder, then rounding around the density's medians."
+    def __init__(self, encoder: nn.Module, entropy: nn.Module):
+        super().__init__()
+        self.encoder, self.entropy = encoder, entropy
+    def forward(self, x: torch.Tensor) -> torch.Tensor: return _through_density(self.entropy, self.encoder(x), mode="round")[0]
 
 def _init_new_layers(*modules: nn.Module):
     for mod in modules:
@@ -211,8 +233,10 @@ def check_input_size(model: BottleneckModel, stages: Staged, input_size: int) ->
 
 # %% ../nbs/02_models.ipynb #f3284d61
 def bottleneck_model(arch: str, split: str = "sp1", channels: int = 3, weights=None, keep_classes=None,
-                     num_classes: int = 1000, input_size: int = 224, teacher_model: nn.Module | None = None) -> BottleneckModel:
-    "Inject a `channels`-wide bottleneck at `split` into `arch` (teacher weights as in `teacher`)."
+                     num_classes: int = 1000, input_size: int = 224, teacher_model: nn.Module | None = None,
+                     entropy=None) -> BottleneckModel:
+    """Inject a `channels`-wide bottleneck at `split` into `arch` (teacher weights as in `teacher`); `entropy`: a function of
+    C that builds the learned density of the bottleneck (`entropy.EntropyBottleneck`), called after the new layers are initialised."""
     arch, split, channels = _check_design(arch, split, channels)
     t = teacher_model if teacher_model is not None else teacher(arch, weights, keep_classes, num_classes)
     take = copy.deepcopy if teacher_model is not None else (lambda m: m)   # a caller's teacher stays intact; ours is used up
@@ -226,15 +250,16 @@ def bottleneck_model(arch: str, split: str = "sp1", channels: int = 3, weights=N
         enc, dec = {"sp1": resnet_sp1, "sp2": resnet_sp2}[split](channels, width) if arch.startswith("resnet") else densenet_sp1(channels)
         _init_new_layers(enc, dec)
     kept = OrderedDict((n, take(m)) for n, m in stages.named_children() if n != "stem")
-    model = BottleneckModel(enc, Staged(OrderedDict(decoder=dec, **kept)), arch, split, channels)
+    model = BottleneckModel(enc, Staged(OrderedDict(decoder=dec, **kept)), arch, split, channels,
+                            None if entropy is None else entropy(channels))
     check_input_size(model, stages, input_size)
     return model
 
 def split(model: BottleneckModel) -> tuple[nn.Module, nn.Module]:
-    "The head (encoder, for the mobile device) and tail (decoder + kept layers, for the edge server) of `model`."
+    "The head (encoder, then rounding if the bottleneck is learned: for the mobile device) and tail (decoder + kept layers, for the edge server) of `model`."
     if not isinstance(model, BottleneckModel):
         raise ConfigError(f"split() needs a BottleneckModel (from bottleneck_model), got {type(model).__name__}")
-    return model.encoder, model.tail
+    return (model.encoder if model.entropy is None else RoundedHead(model.encoder, model.entropy)), model.tail
 
 # %% ../nbs/02_models.ipynb #240620f6
 @dataclass
@@ -341,3 +366,21 @@ def write_card_table(path: str | Path | None = None) -> Path:
     path = Path(path) if path else card_table_path()
     atomic_write_json(path, card_table())
     return path
+
+# %% ../nbs/02_models.ipynb #bb0add02
+FAMILIES = ("resnet", "densenet")     # the families whose split points, encoders and GHND pairs this module defines
+
+def register_backbone(name: str, build, weights=None, splits: tuple = ("sp1",)) -> str:
+    """Make `build` (torchvision-style: `build(weights=..., num_classes=...)`) usable as backbone `name`, with bottlenecks at
+    `splits`; `weights`: its weights enum, if any. The name's prefix names its family (`FAMILIES`)."""
+    family = next((f for f in FAMILIES if name.startswith(f)), None)
+    if family is None:
+        raise ConfigError(f"backbone {name!r}: its name must start with one of {', '.join(FAMILIES)} (the family whose split points "
+                          "it shares); another family needs its own branch in teacher_stages, an encoder/decoder and GHND pairs")
+    if name in _TEACHERS: raise ConfigError(f"backbone {name!r} exists already; choose another name")
+    allowed = ("sp1", "sp2", "ae") if family == "resnet" else ("sp1",)
+    if not splits or any(s not in allowed for s in splits):
+        raise ConfigError(f"a {family} backbone has split points {', '.join(allowed)}; got {tuple(splits)}")
+    if not callable(build): raise ConfigError(f"build must be a function that returns the network, got {type(build).__name__}")
+    _TEACHERS[name], SPLITS[name] = (build, weights), tuple(splits)
+    return name

@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import atomic_path, atomic_write_bytes
+from .core import ConfigError, atomic_path, atomic_write_bytes
 from .presets import BASELINES, BOTTLEFIT, PAPER_ARCHS
 from .results import ARCH_LABELS, METHOD_LABELS
 from .tables import NARROW_BELOW, SIZE_SERIES
 
 # %% auto #0
 __all__ = ['SERIES_STYLE', 'PLOTLY_JS', 'APPROACH_STYLE', 'LOCAL_STYLE', 'BAND_LABEL', 'BAND_NOTE', 'POWER_MARK_LABEL',
-           'CANDIDATE_MARKERS', 'baseline_series', 'measured_line', 'plot_tradeoff', 'tradeoff_html', 'plotly_js',
-           'plot_sizes', 'local_label', 'wifi_ticklabels', 'plot_delay', 'with_power_band', 'sec5_table',
-           'power_summary', 'plot_power_cdf', 'plot_power_bars', 'plot_pareto', 'plot_head_bands', 'plot_curves',
-           'save_figure']
+           'CANDIDATE_MARKERS', 'CODER_MARKERS', 'FRONTIER_COLORS', 'baseline_series', 'measured_line', 'plot_tradeoff',
+           'tradeoff_html', 'plotly_js', 'plot_sizes', 'local_label', 'wifi_ticklabels', 'plot_delay',
+           'with_power_band', 'sec5_table', 'power_summary', 'plot_power_cdf', 'plot_power_bars', 'plot_pareto',
+           'plot_head_bands', 'plot_curves', 'plot_seed_runs', 'save_figure', 'plot_rate_frontier']
 
 # %% ../nbs/19_plots.ipynb #06a0d6df
 SERIES_STYLE = {"BottleFit FT(FE), float32": ("tab:blue", "o", ":"), "BottleFit FT(FE) + BQ": ("tab:blue", "o", "-"),
@@ -506,6 +506,34 @@ def plot_curves(curves: pd.DataFrame, title: str, note: str = ""):
     _legend_and_note(fig, handles, note, ncol=4)
     return fig
 
+# %% ../nbs/19_plots.ipynb #84b9d1c4
+def plot_seed_runs(df: pd.DataFrame, title: str, note: str = ""):
+    """One panel per C with seed repeats (SP1): top-1 [%] of every seed of every method trained there, a bar at each mean."""
+    import matplotlib.pyplot as plt
+    sp = df[df.split == "sp1"]
+    widths = sorted({c for (m, c), g in sp.groupby(["method", "channels"]) if len(g) > 1})
+    if not widths: raise ConfigError("no method was trained with more than one seed: nothing to draw (the study's seed jobs make them)")
+    fig, axes = plt.subplots(1, len(widths), figsize=(4.2 * len(widths), 3.8), squeeze=False, sharey=True)
+    colour = {m: f"C{k}" for k, m in enumerate(METHOD_LABELS)}          # one colour per method in every panel
+    for ax, c in zip(axes[0], widths):
+        g = sp[sp.channels == c]
+        methods = [m for m in METHOD_LABELS if (g.method == m).sum() > 1]          # the methods repeated at this C
+        for i, m in enumerate(methods):
+            y = 100 * g[g.method == m].sort_values("seed").top1.to_numpy()
+            s = g[g.method == m].sort_values("seed").seed.to_numpy()
+            x = i + np.linspace(-0.12, 0.12, len(y)) if len(y) > 1 else np.full(1, float(i))
+            ax.scatter(x, y, s=28, color=colour[m], zorder=3)
+            ax.scatter(x[s == 0], y[s == 0], s=90, facecolors="none", edgecolors="black", linewidths=1, zorder=4)
+            ax.hlines(y.mean(), i - 0.3, i + 0.3, color=colour[m], linewidth=2)
+        label = lambda m: METHOD_LABELS[m].replace("→", "→\n") + f"\n({(g.method == m).sum()} seeds)"
+        ax.set_xticks(range(len(methods)), [label(m) for m in methods], fontsize=8)
+        ax.set_title(f"C = {c}", fontsize=10)
+    axes[0][0].set_ylabel("top-1 [%]")
+    fig.suptitle(title, fontsize=11)
+    if note: fig.text(0.01, -0.02, note, fontsize=7, wrap=True, va="top")
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/19_plots.ipynb #546865b0
 def save_figure(fig, out: str | Path, name: str) -> list[Path]:
     "Write `fig` as out/name.png (150 dpi) and out/name.svg; close it."
@@ -518,3 +546,61 @@ def save_figure(fig, out: str | Path, name: str) -> list[Path]:
         paths.append(dest)
     plt.close(fig)
     return paths
+
+# %% ../nbs/19_plots.ipynb #b508d495
+CODER_MARKERS = {"bq8": "o", "bq8-zlib": "s", "bq8-lzma": "^", "bq8-rans": "D"}
+FRONTIER_COLORS = {"learned": "tab:red", "BottleFit": "tab:blue", "baseline": "tab:gray", "JPEG input": "tab:orange"}
+
+def _frontier_panel(ax, g: pd.DataFrame):
+    "One backbone's rate points on `ax`: learned joined by beta, BottleFit and baselines per coder, the JPEG curve, the original line."
+    for fam in ("baseline", "BottleFit"):
+        for (codec, split), p in g[g.family == fam].groupby(["codec", "split"]):
+            c = FRONTIER_COLORS[fam]
+            ax.scatter(p.bytes, p.top1, s=22, marker=CODER_MARKERS.get(codec, "P"), color=c if split == "sp1" else "white",
+                       edgecolor=c, linewidth=0.8, alpha=0.85, zorder=2)
+    j = g[g.family == "JPEG input"].sort_values("bytes")
+    ax.plot(j.bytes, j.top1, color=FRONTIER_COLORS["JPEG input"], marker="x", zorder=2)
+    for _, r in j.iterrows(): ax.annotate(r.codec.replace("jpeg ", ""), (r.bytes, r.top1), textcoords="offset points", xytext=(3, -9), fontsize=6.5,
+                                          color=FRONTIER_COLORS["JPEG input"])
+    for _, r in g[g.family == "original"].iterrows(): ax.axhline(r.top1, color="k", linestyle="--", linewidth=0.8)
+    lr = g[g.family == "learned"]
+    widths = lr.channels.nunique() > 1                  # one curve per bottleneck width, each joined in order of beta
+    for (c, p), ls in zip(lr.groupby("channels"), ("-", ":", "--", "-.") * 4):
+        p = p.sort_values("beta")
+        ax.plot(p.bytes, p.top1, color=FRONTIER_COLORS["learned"], marker="*", ms=11, mec="k", mew=0.5, zorder=4, linestyle=ls)
+        for _, r in p.iterrows(): ax.annotate((f"C={c} " if widths else "") + f"β={r.beta:g}", (r.bytes, r.top1), textcoords="offset points",
+                                              xytext=(5, 4), fontsize=7, color=FRONTIER_COLORS["learned"])
+    ax.set(xscale="log", xlabel="bytes per image (frame with header, or JPEG file) [bytes, log scale]", ylabel="top-1 accuracy [%]")
+    _plain_log_axis(ax.xaxis)
+    ax.grid(True, which="both", alpha=0.3)
+
+# %% ../nbs/19_plots.ipynb #bd960153
+def plot_rate_frontier(frame: pd.DataFrame, title: str = "Rate-accuracy frontier", note: str = ""):
+    """The rate points of `rate_frontier`, one panel per backbone: log bytes per image against top-1 [%]; the learned entropy
+    bottleneck joined in order of beta; BottleFit (blue) and baselines (grey) once per coder (marker), hollow at splits after SP1;
+    the original model on JPEG inputs (orange) and on the uncompressed input (dashed)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    if frame.empty: raise ConfigError("no rate points to draw: the records hold no bottleneck model and no teacher")
+    archs = list(dict.fromkeys(frame.arch))
+    fig, axes = plt.subplots(1, len(archs), figsize=(7.0 * len(archs), 4.6), squeeze=False, sharey=True)
+    for ax, a in zip(axes[0], archs):
+        _frontier_panel(ax, frame[frame.arch == a])
+        ax.set_title(ARCH_LABELS.get(a, a), fontsize=10)
+    dot = lambda c, m, **k: Line2D([], [], linestyle="none", marker=m, color=c, **k)
+    handles = {}
+    if (frame.family == "learned").any():
+        handles["Learned EB→KD, eb frames (a line per C, joined in order of β)"] = Line2D([], [], color=FRONTIER_COLORS["learned"], marker="*", ms=10, mec="k")
+    handles["BottleFit (all configurations)"] = dot(FRONTIER_COLORS["BottleFit"], "o")
+    handles["Baselines (CE, KD, HND)"] = dot(FRONTIER_COLORS["baseline"], "o")
+    for codec in [c for c in CODER_MARKERS if c in set(frame.codec)]:
+        handles["BQ8, no coder" if codec == "bq8" else f"BQ8 + {codec[4:]}"] = dot("0.35", CODER_MARKERS[codec])
+    if ((frame.family.isin(("BottleFit", "baseline"))) & (frame.split != "sp1")).any(): handles["hollow: later split (SP2)"] = dot("0.35", "o", mfc="white")
+    if (frame.family == "JPEG input").any(): handles["Original model, JPEG input (quality marked)"] = Line2D([], [], color=FRONTIER_COLORS["JPEG input"], marker="x")
+    orig = frame[frame.family == "original"]
+    if len(orig): handles["Original model, uncompressed input" + (f" ({orig.top1.iloc[0]:.1f}%)" if len(orig) == 1 else "")] = \
+        Line2D([], [], color="k", linestyle="--", linewidth=0.8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _legend_and_note(fig, handles, note, ncol=3)
+    return fig

@@ -10,16 +10,16 @@ from dataclasses import asdict, dataclass, field
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['METHODS', 'BOTTLEFIT', 'BASELINES', 'BACKBONES', 'PAPER_ARCHS', 'PAPER_SYSTEM_CHANNELS', 'NUM_CLASSES',
-           'CPU_SEED_RUNS', 'PRESETS', 'Method', 'num_classes_of', 'Grid', 'Preset', 'get_preset', 'job_name', 'Job',
-           'study_grid', 'select_jobs']
+__all__ = ['METHODS', 'BOTTLEFIT', 'BASELINES', 'LEARNED', 'BACKBONES', 'PAPER_ARCHS', 'PAPER_SYSTEM_CHANNELS', 'NUM_CLASSES',
+           'CPU_SEED_RUNS', 'CPU_LEARNED', 'PRESETS', 'Method', 'check_beta', 'num_classes_of', 'Grid', 'Preset',
+           'get_preset', 'FolderPreset', 'job_name', 'Job', 'study_grid', 'select_jobs']
 
 # %% ../nbs/17_presets.ipynb #32aac916
 @dataclass(frozen=True)
 class Method:
     "A training method of the study: its group, and what its stages do."
     name: str
-    group: str                      # baseline | bottlefit | autoencoder | teacher
+    group: str                      # baseline | bottlefit | autoencoder | learned | teacher
     stages: int = 1                 # BottleFit: 2 (GHND pretraining, then fine-tuning)
     objective: str = "ce"           # the (first) stage's objective: ce | kd | hnd | ghnd
     stage2: str | None = None       # BottleFit's stage 2: ce (FT) or kd
@@ -35,12 +35,22 @@ METHODS = {m.name: m for m in (
     Method("bottlefit-ft", "bottlefit", 2, "ghnd", stage2="ce"),
     Method("bottlefit-kd", "bottlefit", 2, "ghnd", stage2="kd"),
     Method("autoencoder", "autoencoder", objective="hnd"),
+    Method("eb-kd", "learned", 2, "ghnd", stage2="kd", freezes_encoder=True),
     Method("teacher", "teacher"),
 )}
 
 # %% ../nbs/17_presets.ipynb #b518a74e
 BOTTLEFIT = tuple(n for n, m in METHODS.items() if m.group == "bottlefit")   # the four configurations of Table II
 BASELINES = tuple(n for n, m in METHODS.items() if m.group == "baseline")    # the baselines of Table I (Sec. IV-A)
+LEARNED = tuple(n for n, m in METHODS.items() if m.group == "learned")       # learned entropy bottlenecks (beyond the paper)
+
+def check_beta(beta) -> float:
+    "A learned bottleneck's rate weight, checked: a finite number > 0 that `job_name` spells exactly (`-b0.01`)."
+    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0 < beta < float("inf"):
+        raise ConfigError(f"beta (the weight of the rate in the loss) must be a finite number > 0, got {beta!r}")
+    if float(f"{float(beta):g}") != float(beta):
+        raise ConfigError(f"beta {beta!r} has more than 6 significant digits, so a job name cannot spell it; use {float(beta):g}")
+    return float(beta)
 
 # %% ../nbs/17_presets.ipynb #c87c80eb
 BACKBONES = ("resnet18", "resnet50", "resnet152", "densenet169", "densenet201", "mobilenet_v2")
@@ -65,6 +75,8 @@ class Grid:
     ae_channels: tuple = (3, 6, 12)
     low_channels: tuple = ()            # narrower bottlenecks for HND, KD and BottleFit FT (FE): where HND breaks
     seed_runs: tuple = ()               # repeats: (C, methods, seeds) on SP1 of each backbone (seed 0 is the first run)
+    learned: tuple = ()                 # learned entropy bottlenecks: (method, C, betas) on SP1 of each backbone, a job per beta
+    kept_students: tuple = ()           # (method, C) on SP1 of archs[0] whose fp16 weights are kept beside the record
     train_local: bool = True            # train `local_arch` (False where it is not usable at the preset's size)
     codec_fit_images: int = 1000        # training images that fit the rANS symbol model
     codec_images: int = 1000            # validation images whose frames are coded (bytes per codec)
@@ -72,6 +84,10 @@ class Grid:
     cost_rounds: int = 6                # rounds of the training-cost measurement (claim IV-B.11); 0: none
     cost_steps: int = 20                # training steps timed per stage and round
     def to_dict(self) -> dict: return asdict(self)
+    def keeps_weights(self, job) -> bool:
+        "Whether `job`'s weights are kept (half precision) beside its record: every teacher, and the `kept_students` (seed 0)."
+        return job.is_teacher or (job.seed == 0 and job.split == "sp1" and job.arch == self.archs[0]
+                                  and (job.method, job.channels) in self.kept_students)
 
 # %% ../nbs/17_presets.ipynb #da8e4e51
 @dataclass(frozen=True)
@@ -103,6 +119,8 @@ class Preset:
 # %% ../nbs/17_presets.ipynb #1e7619e8
 CPU_SEED_RUNS = ((3, ("hnd", "kd", "bottlefit-ft-fe"), (1, 2, 3, 4)), (12, ("hnd", "bottlefit-ft-fe"), (1, 2)),
                  (1, ("hnd", "kd", "bottlefit-ft-fe"), (1, 2, 3, 4)))
+CPU_LEARNED = (("eb-kd", 12, (0.02, 0.05, 0.1, 0.2, 0.5)),        # beyond the paper: the rate-accuracy frontier (see below),
+               ("eb-kd", 3, (0.1,)))                            # and one point at the headline C = 3 (claim X-1 of 20_claims)
 
 PRESETS = {p.name: p for p in (
     Preset("paper", "imagenet", 224, 10, 0, batch_size=32, eval_batch_size=128, teacher_weights="IMAGENET1K_V1", workers=8,
@@ -113,7 +131,7 @@ PRESETS = {p.name: p for p in (
            description="all of Imagenette at 64 px, a ResNet-18 teacher trained from scratch for 30 epochs (cosine, label "
                        "smoothing), students 5+5 epochs, baselines 10 (2 CPU cores, bfloat16 where native)",
            grid=Grid(("resnet18",), sp2_arch="resnet18", sp2_channels=(3, 12), ae_channels=(12,), low_channels=(1, 2),
-                     seed_runs=CPU_SEED_RUNS, train_local=False, codec_fit_images=300, codec_images=300, cost_rounds=8, cost_steps=40)),
+                     seed_runs=CPU_SEED_RUNS, kept_students=(("bottlefit-ft-fe", 3), ("hnd", 3)), learned=CPU_LEARNED, train_local=False, codec_fit_images=300, codec_images=300, cost_rounds=8, cost_steps=40)),
     Preset("smoke", "imagenette", 64, 1, 3, batch_size=16, eval_batch_size=64, train_images=480, val_images=200, teacher_lr=0.02,
            description="480/200 Imagenette images at 64 px, 1+1 epochs: the whole pipeline in minutes",
            grid=Grid(("resnet18",), sp2_arch="resnet18", sp2_channels=(3,), ae_channels=(12,),
@@ -121,6 +139,7 @@ PRESETS = {p.name: p for p in (
     Preset("synthetic", "synthetic", 32, 1, 2, batch_size=8, eval_batch_size=32, train_images=64, val_images=32,
            teacher_lr=0.01, workers=0, description="synthetic images at 32 px, for tests",
            grid=Grid(("resnet18",), fig5_channels=(3, 12), sp2_arch="resnet18", sp2_channels=(3,), ae_channels=(12,),
+                     kept_students=(("bottlefit-ft-fe", 3),), learned=(("eb-kd", 3, (0.01,)),),
                      codec_fit_images=8, codec_images=8, timing_repeats=1, cost_rounds=2, cost_steps=2)),
 )}
 
@@ -130,11 +149,20 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS: raise ConfigError(f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
     return PRESETS[name]
 
+# %% ../nbs/17_presets.ipynb #604baae5
+@dataclass(frozen=True)
+class FolderPreset(Preset):
+    "A preset's input size, epochs and batch sizes on your own ImageFolder: its `classes`, all its images, no pretrained teacher."
+    classes: tuple = ()
+    @property
+    def num_classes(self) -> int: return len(self.classes)
+
 # %% ../nbs/17_presets.ipynb #6264a0db
-def job_name(method: str, arch: str = "", split: str = "none", channels: int = 0, seed: int = 0) -> str:
-    "The name of a study job: `teacher-resnet18`, `system`, `hnd-resnet18-sp1-c3`, `hnd-resnet18-sp1-c3-s1` (seed 1)."
+def job_name(method: str, arch: str = "", split: str = "none", channels: int = 0, seed: int = 0, beta: float | None = None) -> str:
+    "The name of a study job: `teacher-resnet18`, `system`, `hnd-resnet18-sp1-c3`, `...-s1` (seed 1), `eb-kd-...-c12-b0.5` (beta 0.5)."
     if method in ("teacher", "system"): return f"{method}-{arch}" if arch else method
-    return f"{method}-{arch}-{split}-c{channels}" + (f"-s{seed}" if seed else "")
+    return (f"{method}-{arch}-{split}-c{channels}" + (f"-b{check_beta(beta):g}" if beta is not None else "")
+            + (f"-s{seed}" if seed else ""))
 
 # %% ../nbs/17_presets.ipynb #a6c009f6
 @dataclass(frozen=True)
@@ -146,13 +174,19 @@ class Job:
     channels: int = 0
     uses: tuple = ()                    # the tables and figures that use it
     seed: int = 0                       # initial weights of new layers and the data order
+    beta: float | None = None           # a learned entropy bottleneck's rate weight (its methods only: `LEARNED`)
+    def __post_init__(self):
+        if (self.method in LEARNED) != (self.beta is not None):
+            raise ConfigError(f"job {self.method}: " + ("a learned entropy bottleneck needs its rate weight beta" if self.method in LEARNED
+                                                        else "only a learned entropy bottleneck has a rate weight beta"))
+        if self.beta is not None: object.__setattr__(self, "beta", check_beta(self.beta))
     @property
-    def name(self) -> str: return job_name(self.method, self.arch, self.split, self.channels, self.seed)
+    def name(self) -> str: return job_name(self.method, self.arch, self.split, self.channels, self.seed, self.beta)
     @property
     def is_teacher(self) -> bool: return self.method == "teacher"
     def key(self) -> dict:
         k = dict(method=self.method, arch=self.arch, split=self.split, channels=self.channels)
-        return {**k, "seed": self.seed} if self.seed else k
+        return {**k, **({"beta": self.beta} if self.beta is not None else {}), **({"seed": self.seed} if self.seed else {})}
 
 # %% ../nbs/17_presets.ipynb #5da97180
 def study_grid(preset: Preset) -> list[Job]:
@@ -160,10 +194,10 @@ def study_grid(preset: Preset) -> list[Job]:
     if preset.grid is None:
         raise ConfigError(f"preset {preset.name!r} has no study grid; use one of {', '.join(n for n, p in PRESETS.items() if p.grid)}")
     g, jobs = preset.grid, {}
-    def add(method, arch, split="none", c=0, use="", seed=0):
-        j = Job(method, arch, split, c, seed=seed)
+    def add(method, arch, split="none", c=0, use="", seed=0, beta=None):
+        j = Job(method, arch, split, c, seed=seed, beta=beta)
         old = jobs.get(j.name)
-        jobs[j.name] = Job(method, arch, split, c, (old.uses if old else ()) + (use,), seed)
+        jobs[j.name] = Job(method, arch, split, c, (old.uses if old else ()) + (use,), seed, beta)
     for a in g.archs: add("teacher", a, use="Tables I-II, Fig. 5")
     if g.sp2_arch not in g.archs: add("teacher", g.sp2_arch, use="Fig. 7")
     add("system", "", use="Figs. 9-13")
@@ -179,6 +213,9 @@ def study_grid(preset: Preset) -> list[Job]:
             for m in ("hnd", "kd", "bottlefit-ft-fe"): add(m, a, "sp1", c, "narrow bottlenecks")
     for c in g.sp2_channels: add("bottlefit-ft-fe", g.sp2_arch, "sp2", c, "Fig. 7")
     for c in g.ae_channels: add("autoencoder", g.sp2_arch, "ae", c, "Fig. 7")
+    for a in g.archs:
+        for m, c, betas in g.learned:
+            for b in betas: add(m, a, "sp1", c, "rate-accuracy frontier", beta=b)
     if g.train_local: add("teacher", g.local_arch, use="Sec. V local computing")      # needed by no student: last
     return list(jobs.values())
 

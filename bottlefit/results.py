@@ -11,13 +11,14 @@ from pathlib import Path
 import pandas as pd
 
 from .core import ConfigError, one_line, project_root, read_json
-from .presets import METHODS, PRESETS, get_preset, job_name, study_grid
+from .presets import LEARNED, METHODS, PRESETS, check_beta, get_preset, job_name, study_grid
 from .system import Timings, check_candidates
 
 # %% auto #0
 __all__ = ['RECORD_VERSION', 'FRACTION', 'COUNT', 'BYTES', 'SECONDS', 'NUMBER', 'RECORD_SCHEMAS', 'METHOD_LABELS', 'ARCH_LABELS',
-           'default_results', 'results_dir', 'encode_classes', 'decode_classes', 'predictions_field', 'correct',
-           'record_problem', 'read_record', 'load_records', 'records_frame', 'teacher_top1', 'timings', 'candidates']
+           'default_results', 'results_dir', 'encode_classes', 'decode_classes', 'predictions_field',
+           'recorded_classes', 'correct', 'agreement', 'record_problem', 'read_record', 'load_records', 'records_frame',
+           'teacher_top1', 'timings', 'candidates']
 
 # %% ../nbs/16_results.ipynb #a6910b61
 RECORD_VERSION = 1
@@ -63,14 +64,29 @@ def predictions_field(acc: dict, acc_bq8: dict | None, num_classes: int) -> dict
     if acc_bq8 is not None: out["top1_bq8"] = encode_classes(acc_bq8["predictions"], num_classes)[1]
     return out
 
-def correct(rec: dict, bq8: bool = False) -> np.ndarray:
-    "Per-image top-1 outcome (bool, validation order) of a model record; `bq8`: under 8-bit bottleneck quantization."
+# %% ../nbs/16_results.ipynb #0a8582b3
+def recorded_classes(rec: dict, bq8: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    "(predicted, true) class per validation image of a model record; `bq8`: under 8-bit bottleneck quantization."
     p = rec.get("predictions")
     if p is None: raise ConfigError(f"record {rec.get('name')} keeps no per-image predictions (made before they were recorded); "
                                     f"redo its job to get them")
     key = "top1_bq8" if bq8 else "top1"
     if key not in p: raise ConfigError(f"record {rec.get('name')} has no {key} predictions")
-    return decode_classes(p["format"], p[key]) == decode_classes(p["format"], p["labels"])
+    return decode_classes(p["format"], p[key]), decode_classes(p["format"], p["labels"])
+
+def correct(rec: dict, bq8: bool = False) -> np.ndarray:
+    "Per-image top-1 outcome (bool, validation order) of a model record; `bq8`: under 8-bit bottleneck quantization."
+    pred, labels = recorded_classes(rec, bq8)
+    return pred == labels
+
+def agreement(rec: dict, predictions, bq8: bool = False) -> dict:
+    "How many of `predictions` (class ids in validation order, e.g. from `eval`) are the record's own, and the first that differ."
+    mine, got = recorded_classes(rec, bq8)[0], np.asarray(predictions)
+    if got.shape != mine.shape:
+        raise ConfigError(f"{got.size} predictions against the {mine.size} validation images of record {rec.get('name')}: "
+                          f"evaluate on the validation set of its preset ({rec.get('preset', {}).get('name')})")
+    differ = np.flatnonzero(mine != got)
+    return dict(images=int(mine.size), identical=int(mine.size - differ.size), differ=differ[:10].tolist())
 
 def _predictions_problem(rec: dict) -> str | None:
     p, images = rec["predictions"], rec["accuracy"]["images"]
@@ -93,11 +109,15 @@ _NUMBERS = {FRACTION: ("a fraction in [0, 1]", lambda x: 0 <= x <= 1), COUNT: ("
 _ACCURACY = {"top1": FRACTION, "top5": FRACTION, "images": COUNT}
 _EPOCH = {"epoch": COUNT, "train_loss": NUMBER, "val_top1": FRACTION, "val_top5": FRACTION, "seconds": SECONDS}
 _DESIGN = {"arch": str, "split": str, "channels": COUNT, "elements": COUNT, "bq8_bytes": BYTES, "head_s": [SECONDS], "tail_s": [SECONDS]}
-_COMMON = {"record_version": int, "name": str, "job": {"method": str, "arch": str, "split": str, "channels": int}, "uses": [str],
+_COMMON = {"record_version": int, "name": str, "job": {"method": str, "arch": str, "split": str, "channels": int, "beta?": NUMBER}, "uses": [str],
            "preset": {"name": str}, "grid": dict, "wall_seconds": SECONDS, "provenance": {"git_revision": (str, type(None))}}
 _PREDICTIONS = {"format": str, "labels": str, "top1": str, "top1_bq8?": str}       # per-image classes, see `encode_classes`
+# a learned entropy bottleneck's real frames (`codec.encode(..., "eb", tables)`, header included) over the codec images,
+# beside the rate its density estimates for the same rounded bottlenecks, and the name of the tables both ends code with
+_ENTROPY = {"codec": str, "tables_hash": str, "images": COUNT, "elements": COUNT, "bytes": BYTES, "header": COUNT,
+            "payload_bits_per_element": NUMBER, "estimated_bits_per_element": NUMBER}
 _MODEL = {**_COMMON, "run": dict, "history": [_EPOCH], "train_seconds?": SECONDS, "accuracy": _ACCURACY,     # key?: optional
-          "predictions?": _PREDICTIONS}
+          "predictions?": _PREDICTIONS, "model_sha256?": str, "weights?": {"file": str, "sha256": str, "bytes": COUNT}}
 
 RECORD_SCHEMAS = {
     "system": {**_COMMON, "timings": {"paper_teachers": {"*": [SECONDS]}, "teachers": {"*": [SECONDS]}, "paper_designs": [_DESIGN],
@@ -105,13 +125,25 @@ RECORD_SCHEMAS = {
                "train_cost?": {"arch": str, "channels": COUNT, "input_size": COUNT, "batch_size": COUNT, "steps_per_epoch": COUNT,
                                "rounds": COUNT, "steps": COUNT, "step_seconds": {"*": [SECONDS]},
                                "methods": {"*": {"stages": [str], "keys": [str], "epochs": [COUNT], "seconds": [SECONDS]}}}},
-    "teacher": {**_MODEL, "card": {"params": COUNT, "macs": COUNT}, "weights?": {"file": str, "sha256": str, "bytes": COUNT},
+    "teacher": {**_MODEL, "card": {"params": COUNT, "macs": COUNT},
                 "jpeg": {"*": {"bytes": BYTES, "top1": FRACTION, "top5": FRACTION, "images": COUNT}}},       # *: every key
     "bottleneck": {**_MODEL, "accuracy_bq8": _ACCURACY,
                    "card": {**dict.fromkeys(("bottleneck_elements", "head_params", "tail_params", "head_macs", "tail_macs"), COUNT),
                             "bytes_fp32": BYTES, "bytes_uint8": BYTES},
-                   "codec": {"frames": {"*": {"bytes": BYTES}}, "jpeg_bytes": {"*": BYTES}}},
+                   "codec": {"frames": {"*": {"bytes": BYTES}}, "jpeg_bytes": {"*": BYTES}}, "entropy?": _ENTROPY},
 }
+
+# %% ../nbs/16_results.ipynb #a5d85b42
+def _learned_problem(rec: dict, method: str, beta) -> str | None:
+    "What breaks the rule that a learned entropy bottleneck's record, and only one, has a rate weight and its eb frames."
+    if method not in LEARNED:
+        extra = [k for k, there in (("job.beta", beta is not None), ("entropy", "entropy" in rec)) if there]
+        return f"{extra[0]} belongs to a learned entropy bottleneck ({', '.join(LEARNED)}), not to {method}" if extra else None
+    if beta is None: return "job.beta is missing: a learned entropy bottleneck's job has its rate weight"
+    try: check_beta(beta)
+    except ConfigError as e: return f"job.beta: {e}"
+    if "entropy" not in rec: return "entropy is missing: a learned entropy bottleneck's record has the sizes of its eb frames"
+    return None
 
 # %% ../nbs/16_results.ipynb #74411b72
 def _at(where: str, key) -> str: return f"{where}.{key}" if where else str(key)
@@ -154,9 +186,10 @@ def record_problem(rec, name: str | None = None, preset: str | None = None) -> s
     problem = _nonfinite(rec) or _problem(rec, RECORD_SCHEMAS[method if method in ("system", "teacher") else "bottleneck"])
     if problem: return problem
     if "predictions" in rec and (problem := _predictions_problem(rec)): return problem
-    seed = rec["job"].get("seed", 0)
+    seed, beta = rec["job"].get("seed", 0), rec["job"].get("beta")
     if type(seed) is not int or seed < 0: return f"job.seed is {one_line(repr(seed), 40)}, not a whole number >= 0"
-    own = job_name(**{k: rec["job"][k] for k in ("method", "arch", "split", "channels")}, seed=seed)
+    if problem := _learned_problem(rec, method, beta): return problem
+    own = job_name(**{k: rec["job"][k] for k in ("method", "arch", "split", "channels")}, seed=seed, beta=beta)
     if rec["name"] != own: return f"its name {rec['name']!r} is not the name of its job ({own})"
     if name is not None and own != name: return f"it holds the record of job {own}, not of {name}"
     if preset is not None and rec["preset"]["name"] != preset: return f"it was made under preset {rec['preset']['name']!r}, not {preset!r}"
@@ -190,7 +223,7 @@ def load_records(results: str | Path, preset: str | None = None) -> dict[str, di
 METHOD_LABELS = {"ce": "Conventional (CE)", "kd": "KD", "hnd": "HND",
                  "bottlefit-ft-fe": "Pretraining→FT (FE)", "bottlefit-kd-fe": "Pretraining→KD (FE)",
                  "bottlefit-ft": "Pretraining→FT", "bottlefit-kd": "Pretraining→KD", "autoencoder": "Autoencoder",
-                 "teacher": "Original model"}
+                 "eb-kd": "Learned EB→KD", "teacher": "Original model"}
 ARCH_LABELS = {"resnet18": "ResNet-18", "resnet50": "ResNet-50", "resnet152": "ResNet-152", "densenet169": "DenseNet-169",
                "densenet201": "DenseNet-201", "mobilenet_v2": "MobileNetV2"}
 
@@ -212,6 +245,7 @@ def records_frame(records: dict[str, dict]) -> pd.DataFrame:
                        head_macs=card["head_macs"], tail_macs=card["tail_macs"],
                        **{f"bytes_{c}": f["bytes"] for c, f in r["codec"]["frames"].items()},
                        **{f"jpeg{q}_bytes": b for q, b in r["codec"]["jpeg_bytes"].items()})
+            if "entropy" in r: row.update(bytes_eb=r["entropy"]["bytes"], eb_estimated_bits=r["entropy"]["estimated_bits_per_element"])
         else:
             row.update(params=card.get("params"), macs=card.get("macs"), input_bytes=card.get("input_bytes_uint8"))
         rows.append(row)
@@ -234,7 +268,7 @@ def timings(records: dict, *files: str | Path) -> Timings:
     return Timings(*([records["system"]["timings"]] if "system" in records else []), *extra)
 
 def candidates(records: dict, methods: tuple | None = None) -> list[dict]:
-    "Planner candidates: every bottleneck model in `records` (the first seed of each) with every codec the study measured."
+    "Planner candidates: every bottleneck model in `records` (the first seed of each) with every codec the study measured (`eb` too where learned)."
     out = []
     for name, r in records.items():
         if r["job"]["method"] in ("system", "teacher") or (methods and r["job"]["method"] not in methods): continue
@@ -245,5 +279,8 @@ def candidates(records: dict, methods: tuple | None = None) -> list[dict]:
             out.append(dict(name=name, method=j["method"], arch=j["arch"], split=j["split"], channels=j["channels"], codec=codec,
                             top1=acc["top1"], bytes=f["bytes"], input_size=r["preset"].get("input_size", 224),
                             head_macs=card["head_macs"], tail_macs=card["tail_macs"]))
+        if "entropy" in r:         # a learned bottleneck's own frames: its own top-1 (lossless on its rounding), real bytes
+            e = r["entropy"]
+            out.append(dict(out[-1], codec="eb", top1=r["accuracy"]["top1"], bytes=e["bytes"], tables_hash=e["tables_hash"]))
     if not out: raise ConfigError("no bottleneck models in these results; run the study's student jobs first")
     return check_candidates(out)

@@ -23,8 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from .codec import CodecError, Quantized, SymbolModel, decode, dequantize, encode, frame_bytes
-from .core import BottleFitError, ConfigError
+from .codec import MAGIC, CodecError, Quantized, SymbolModel, decode, dequantize, encode, frame_bytes
+from .core import FRAME_CODECS, LEARNED_CODECS, BottleFitError, ConfigError
+from .entropy import EntropyTables, max_payload_bytes
 from fastcore.basics import patch
 
 try: import resource                   # RLIMIT_NOFILE: open files (POSIX)
@@ -48,9 +49,11 @@ class ServerBusy(ProtocolError):
 
 _log = logging.getLogger("bottlefit.runtime")   # one line per refused frame and per dropped or evicted connection
 
-def frame_limit(shape) -> int:
-    "Bytes of the largest legal frame of a tensor of `shape`: fp32 (the widest codec) plus the largest header."
-    return 4 * math.prod(int(d) for d in shape) + 64       # Python integers: no int64 wrap-around
+def frame_limit(shape, eb: bool = False) -> int:
+    """Bytes of the largest legal frame of a tensor of `shape`: fp32's payload (the widest fixed codec) or, with `eb` (a
+    server holding entropy tables), the most an ANS payload of that many symbols can take if that is more; plus the largest header."""
+    n = math.prod(int(d) for d in shape)                   # Python integers: no int64 wrap-around
+    return max(4 * n, max_payload_bytes(n) if eb else 0) + 64
 
 # %% ../nbs/08_runtime.ipynb #9d8ae3fd
 _SNDBUF = 16 << 10       # kernel send buffer and transport high-water mark per connection: a reply is < 300 bytes
@@ -123,28 +126,31 @@ async def _linger(reader, writer, timeout: float):
 
 # %% ../nbs/08_runtime.ipynb #2312d6bb
 class EdgeServer:
-    "Serves a tail over TCP: strict decoding off the event loop, batching, deadlines, fair bounded admission, bounded memory."
-    def __init__(self, tail: torch.nn.Module, input_shape, symbol_model: SymbolModel | None = None, max_batch: int = 8,
+    """Serves a tail over TCP: strict decoding off the event loop, batching, deadlines, fair bounded admission, bounded memory.
+    `symbol_model`: the rANS model of bq8-rans frames, or the entropy tables of the learned model it serves (eb frames)."""
+    def __init__(self, tail: torch.nn.Module, input_shape, symbol_model: SymbolModel | EntropyTables | None = None, max_batch: int = 8,
                  batch_window_s: float = 0.002, read_timeout_s: float = 10.0, max_frame: int = MAX_FRAME,
                  max_clients: int = 1024, max_per_address: int | None = None, max_waiting: int | None = None,
                  queue_timeout_s: float = 30.0, max_queue: int = 256, request_deadline_s: float = 30.0,
-                 idle_timeout_s: float = 60.0, write_timeout_s: float = 10.0, decode_workers: int = 2):
+                 idle_timeout_s: float = 60.0, write_timeout_s: float = 10.0, decode_workers: int = 2, grace_s: float = _GRACE_S):
         counts = dict(max_batch=max_batch, max_frame=max_frame, max_clients=max_clients, max_per_address=max_per_address,
                       max_waiting=max_waiting, max_queue=max_queue, decode_workers=decode_workers)
         for name, v in counts.items():
             if v is None and name in ("max_per_address", "max_waiting"): continue      # None: derived from max_clients
             if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ConfigError(f"{name} must be a whole number >= 1, got {v!r}")
         for name, v in dict(read_timeout_s=read_timeout_s, queue_timeout_s=queue_timeout_s, request_deadline_s=request_deadline_s,
-                            idle_timeout_s=idle_timeout_s, write_timeout_s=write_timeout_s).items():
+                            idle_timeout_s=idle_timeout_s, write_timeout_s=write_timeout_s, grace_s=grace_s).items():
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0: raise ConfigError(f"{name} must be positive, got {v!r}")
         self.tail, self.shape, self.sm = tail.eval(), tuple(input_shape), symbol_model
+        if isinstance(symbol_model, EntropyTables) and (len(self.shape) < 1 or self.shape[0] != symbol_model.channels):
+            raise ConfigError(f"these entropy tables code {symbol_model.channels}-channel bottlenecks; the tail takes {self.shape}")
         self.max_batch, self.window, self.timeout = max_batch, batch_window_s, read_timeout_s
-        self.max_frame = min(max_frame, frame_limit(self.shape))
+        self.max_frame = min(max_frame, frame_limit(self.shape, isinstance(symbol_model, EntropyTables)))
         self.deadline, self.idle_timeout, self.write_timeout = request_deadline_s, idle_timeout_s, write_timeout_s
         self.max_clients, self.max_queue, self.decode_workers = max_clients, max_queue, decode_workers
         self.max_per_address = max(1, max_clients // 2) if max_per_address is None else max_per_address
         self.max_waiting = 2 * max_clients if max_waiting is None else max_waiting
-        self.queue_timeout = queue_timeout_s
+        self.queue_timeout, self.grace = queue_timeout_s, grace_s
         self.stats = dict(connections=0, requests=0, answered=0, errors=0, refused_frames=0, bytes_received=0, batches=0,
                           dropped_connections=0, dropped_idle=0, dropped_stalled=0, dropped_deadline=0, dropped_write=0,
                           dropped_broken=0, evicted=0, queued=0, busy=0, peak_slots=0, peak_waiting=0)
@@ -190,17 +196,19 @@ def _fit_descriptors(self: EdgeServer, limits: tuple[int, int] | None = None) ->
     return soft
 
 # %% ../nbs/08_runtime.ipynb #8cf74c74
-_TIERS = ("pipelines behind its request or leaves replies unread", "sent nothing", "part of a request, never answered")
+_TIERS = ("pipelines behind its request or leaves replies unread", "sent nothing", "part of a request, then silence")
 
-def _stale(c: _Conn, now: float):
-    """None for a connection making progress: being answered, between answered requests, or admitted less than
-    `_GRACE_S` ago; it is never evicted. Otherwise its place in the eviction order, least progress first (`_TIERS`),
-    oldest first within a tier. Cheap: it runs over every slot on each tick while connections wait. (While a request
-    is answered the stream reader reads on, so requests pipelined behind it show in its buffer.)"""
+def _stale(c: _Conn, now: float, grace: float = _GRACE_S):
+    """None for a connection making progress: being answered, between answered requests, admitted less than `grace`
+    seconds ago, or with bytes the server has not read yet; it is never evicted. Otherwise its place in the eviction
+    order, least progress first (`_TIERS`), oldest first within a tier. Cheap: it runs over every slot on each tick while
+    connections wait. (While a request is answered the stream reader reads on, so requests pipelined behind it show in
+    its buffer.) Unread bytes mean the client waits on the server, not the other way round: a server slowed down by
+    its load, or not scheduled for a second, must not evict the clients whose requests it has not got to yet."""
     if c.writer.transport.get_write_buffer_size(): return 0, c.since                  # replies it does not read
     if c.busy: return (0, c.since) if getattr(c.reader, "_buffer", None) else None    # pipelines behind its request
-    if c.served or now - c.since < _GRACE_S: return None                              # between answered requests; new
-    return (2 if c.started or _has_input(c) else 1), c.since
+    if c.served or now - c.since < grace or _has_input(c): return None                # answered before; new; unread bytes
+    return (2 if c.started else 1), c.since
 
 # %% ../nbs/08_runtime.ipynb #7710f6c3
 @patch
@@ -246,7 +254,7 @@ def _dispatch(self: EdgeServer, tick: bool = False):
     """Give slots to waiting connections: one address at a time, in turn (round robin; first come, first served within
     an address). On a `tick` a connection showing no progress (`_stale`) is evicted to make room: any connection for an
     address under its share, only one of its own for an address at its share. Ticks come every `_TICK_S` while
-    connections wait, and back off to one every `_GRACE_S` while no slot can be taken (every slot makes progress)."""
+    connections wait, and back off to one every `grace_s` while no slot can be taken (every slot makes progress)."""
     loop = asyncio.get_running_loop()
     if tick: self._tick = None
     if self._closing: return
@@ -256,7 +264,7 @@ def _dispatch(self: EdgeServer, tick: bool = False):
             at_share, victim = len(self._by_addr.get(addr, ())) >= self.max_per_address, None
             if at_share or len(self._conns) >= self.max_clients:
                 if not tick: continue
-                if stale is None: stale = sorted((r, i, c) for i, c in enumerate(self._conns.values()) if (r := _stale(c, now)))
+                if stale is None: stale = sorted((r, i, c) for i, c in enumerate(self._conns.values()) if (r := _stale(c, now, self.grace)))
                 victim = next((c for *_, c in stale if not c.dropped and (c.addr == addr or not at_share)), None)
                 if victim is None: continue
             break
@@ -265,10 +273,10 @@ def _dispatch(self: EdgeServer, tick: bool = False):
         del self._waiting[addr]
         if q: self._waiting[addr] = q                        # this address goes to the back of the round
         if victim is not None:
-            self._drop(victim, "evicted", f"no progress ({_TIERS[_stale(victim, now)[0]]}, {victim.served} answered) "
+            self._drop(victim, "evicted", f"no progress ({_TIERS[_stale(victim, now, self.grace)[0]]}, {victim.served} answered) "
                                           f"while {conn.peer} waited for a slot"); evicted += 1
         self._take(conn, now); conn.grant.set_result(True)
-    if tick: self._tick_s = _TICK_S if evicted else min(2 * self._tick_s, _GRACE_S)
+    if tick: self._tick_s = _TICK_S if evicted else min(2 * self._tick_s, self.grace)
     if not self._waiting: self._tick_s = _TICK_S
     elif self._tick is None: self._tick = loop.call_later(self._tick_s, self._dispatch, True)
 
@@ -357,11 +365,17 @@ async def _send(self: EdgeServer, conn: _Conn, obj: dict):
     except asyncio.TimeoutError:
         raise _Drop("dropped_write", f"write timeout: reply not taken within {self.write_timeout:g} s (the peer does not read)") from None
 
+# %% ../nbs/08_runtime.ipynb #e4ecc53a
+_EB_ID = bytes([FRAME_CODECS.index("eb")])       # the codec byte of an eb frame (the fourth byte of every frame)
+
 # %% ../nbs/08_runtime.ipynb #5acc0f70
 @patch
 def _decode(self: EdgeServer, frame: bytes) -> torch.Tensor:
-    "Runs in the decode pool: the tensor in `frame`, refused unless it has this server's input shape."
-    z = decode(frame, self.sm, shape=self.shape)                   # another shape is refused from the header
+    "Runs in the decode pool: the tensor in `frame`, refused unless it has this server's input shape (and for eb, its tables)."
+    if frame[:2] == MAGIC and frame[3:4] == _EB_ID and not isinstance(self.sm, EntropyTables):
+        raise CodecError("an eb frame, but the model this server serves has no learned entropy bottleneck, so no tables to decode "
+                         "it with: send fp32, fp16 or bq8 frames")
+    z = decode(frame, self.sm, shape=self.shape)                   # another shape (or other tables) refused from the header
     if tuple(z.shape) != self.shape: raise CodecError(f"bottleneck shape {tuple(z.shape)}, this server's tail takes {self.shape}")
     return z
 
@@ -561,10 +575,13 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 class DeviceClient:
     """Runs the head locally and the tail on an edge server reached over TCP. `head` returns the bottleneck (the PyTorch
     encoder) or its BQ8 `Quantized` codes (an exported head, `deploy.OnnxHead`): both reach the wire through `encode`.
+    `symbol_model`: the rANS model of bq8-rans, or the entropy tables of codec eb (the learned model's, as the server's).
     A server with no slot for it in time says busy: `request` then raises `ServerBusy`, after `retries` retries."""
     def __init__(self, head: torch.nn.Module, server: tuple[str, int], codec: str = "bq8", link=None,
-                 symbol_model: SymbolModel | None = None, timeout_s: float = 60.0, seed: int = 0, chunk: int = 256,
+                 symbol_model: SymbolModel | EntropyTables | None = None, timeout_s: float = 60.0, seed: int = 0, chunk: int = 256,
                  retries: int = 0):
+        if codec in LEARNED_CODECS and not isinstance(symbol_model, EntropyTables):
+            raise ConfigError(f"codec {codec} codes with a learned entropy bottleneck's tables: pass them (symbol_model=model.entropy.tables())")
         self.head, self.codec, self.link, self.sm, self.chunk = head.eval(), codec, link, symbol_model, chunk
         self.server, self.timeout, self.retries = tuple(server), timeout_s, retries
         self.rng, self.next_id, self._jitter = np.random.default_rng(seed), 0, random.Random(seed)

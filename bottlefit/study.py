@@ -21,8 +21,8 @@ from .presets import PAPER_ARCHS, PAPER_SYSTEM_CHANNELS, Job, Preset, select_job
 from .results import RECORD_VERSION, _what_to_do, default_results, read_record, record_problem
 
 # %% auto #0
-__all__ = ['STUDY_LOCK', 'raw_image', 'raw_images', 'JpegImages', 'measure_model', 'system_timings', 'default_runs',
-           'sha256_file', 'keep_teacher_weights', 'run_job', 'run_study']
+__all__ = ['STUDY_LOCK', 'raw_image', 'raw_images', 'JpegImages', 'entropy_report', 'measure_model', 'system_timings',
+           'default_runs', 'sha256_file', 'round_to_half', 'keep_weights', 'run_job', 'precision_note', 'run_study']
 
 # %% ../nbs/09_study.ipynb #d044ca0e
 def _base(ds: Dataset) -> tuple[Dataset, list[int]]:
@@ -65,6 +65,31 @@ class JpegImages(Dataset):
         x = torch.from_numpy(np.array(Image.open(io.BytesIO(self.jpeg(i))).convert("RGB"))).permute(2, 0, 1)
         return self.norm(x), self.targets[i]
 
+# %% ../nbs/09_study.ipynb #eb0rep02
+@torch.no_grad()
+def entropy_report(model: torch.nn.Module, images, input_size: int = 224) -> dict:
+    """A learned bottleneck's real `eb` frames for `images` (uint8 CHW, centre-cropped to `input_size`): their mean size with
+    the header, beside the bits per element its density estimates for the same rounded bottlenecks, and the tables' name."""
+    from torchvision.transforms import v2
+    from bottlefit.codec import CodecError, decode, encode, header_size
+    from bottlefit.data import IMAGENET_MEAN, IMAGENET_STD
+    from bottlefit.models import split
+    head, eb = split(model.eval())[0], model.entropy
+    tables = eb.tables()
+    crop, norm = v2.CenterCrop(input_size), v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    sizes, est = [], []
+    for img in images:
+        z = head(norm(crop(img)).unsqueeze(0))[0]
+        frame = encode(z, "eb", tables)
+        if not torch.equal(decode(frame, tables), z): raise CodecError("an eb frame did not decode to the bottleneck it carries")
+        sizes.append(len(frame))
+        est.append(float(eb.rate_bits(eb.likelihood(z.unsqueeze(0)))[0]))
+    if not sizes: raise ConfigError("entropy_report needs at least one image")
+    n, hdr = z.numel(), header_size("eb", z.ndim)
+    return dict(codec="eb", tables_hash=tables.hash.hex(), images=len(sizes), elements=n, bytes=float(np.mean(sizes)), header=hdr,
+                payload_bits_per_element=float((np.mean(sizes) - hdr) * 8 / n), estimated_bits_per_element=float(np.mean(est)) / n)
+
+
 # %% ../nbs/09_study.ipynb #967c7f30
 def _jpeg_curve(model, val, size: int, batch_size: int, workers: int, progress: bool, size_images: int) -> dict:
     "Top-1/top-5 on the whole of `val` JPEG-compressed at each quality; bytes: the mean over `size_images` of them."
@@ -82,7 +107,7 @@ def _jpeg_curve(model, val, size: int, batch_size: int, workers: int, progress: 
 def measure_model(model: torch.nn.Module, job: Job, preset: Preset, train: Dataset, val: Dataset, progress: bool = True) -> dict:
     "Accuracy (with and without BQ) and every image's prediction, bytes per codec or the JPEG curve, and the model card."
     from bottlefit.codec import codec_report, fake_quantize
-    from bottlefit.models import model_card, teacher_card
+    from bottlefit.models import model_card, split, teacher_card
     from bottlefit.results import predictions_field
     from bottlefit.train import evaluate
     p, g = preset, preset.grid
@@ -100,9 +125,11 @@ def measure_model(model: torch.nn.Module, job: Job, preset: Preset, train: Datas
     out["accuracy_bq8"] = strip(acc_bq8)
     if _rank() != 0: return out          # the rest runs once
     out["card"] = model_card(job.arch, job.split, job.channels, p.input_size, model=model, num_classes=n).to_dict()
-    with torch.no_grad():
-        out["codec"] = codec_report(model.encoder, raw_images(train, g.codec_fit_images), raw_images(val, g.codec_images),
+    with torch.no_grad():              # what the head emits: rounded where the bottleneck is learned
+        out["codec"] = codec_report(split(model)[0], raw_images(train, g.codec_fit_images), raw_images(val, g.codec_images),
                                     p.input_size, progress=progress)
+    if getattr(model, "entropy", None) is not None:
+        out["entropy"] = entropy_report(model, raw_images(val, g.codec_images), p.input_size)
     return out
 
 # %% ../nbs/09_study.ipynb #fc9aecb1
@@ -150,12 +177,25 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""): h.update(block)
     return h.hexdigest()
 
-def keep_teacher_weights(model: torch.nn.Module, dest: Path) -> dict:
-    "Round `model` to half precision in place (it is measured and distilled from as kept) and write it to `dest`; the record's `weights`."
-    from bottlefit.core import atomic_write_bytes
+def round_to_half(model: torch.nn.Module) -> set[str]:
+    """Round `model`'s floating weights and buffers to half precision and back, in place; a learned density's medians stay
+    exact (they belong to its integer tables, which both ends code with and a frame names by hash). Returns their names."""
+    exact = {n: b.clone() for n, b in model.named_buffers() if n.rsplit(".", 1)[-1] == "medians"}
     model.half().float()
+    for n, b in exact.items():
+        owner, _, leaf = n.rpartition(".")
+        setattr(model.get_submodule(owner), leaf, b)
+    return set(exact)
+
+def keep_weights(model: torch.nn.Module, dest: Path, run: dict | None = None) -> dict:
+    """Round `model` to half precision in place (it is measured, and distilled from, as kept) and write it to `dest`; the
+    record's `weights`. A teacher's file is its state dict; a student's (`run`: its run description) is a model.pt that
+    `eval --checkpoint` and `methods.load_trained` read."""
+    from bottlefit.core import atomic_write_bytes
+    exact = round_to_half(model)
+    state = {k: v.half() if v.is_floating_point() and k not in exact else v for k, v in model.state_dict().items()}
     buf = io.BytesIO()
-    torch.save({k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}, buf)
+    torch.save(state if run is None else dict(run=run, model=state), buf)
     atomic_write_bytes(dest, buf.getvalue())
     return dict(file=dest.name, sha256=sha256_file(dest), bytes=dest.stat().st_size, dtype="float16")
 
@@ -238,16 +278,18 @@ def run_job(job: Job, preset: Preset, results: str | Path | None = None, runs: s
     else:
         run = build_run(job.method, job.arch, job.split, job.channels, p,
                         teacher_path=None if job.is_teacher else _teacher_path(job, p, results, runs), root=root, progress=progress,
-                        seed=job.seed)
+                        seed=job.seed, beta=job.beta)
         config = config or study_config(p, checkpoint_every=100, seed=job.seed)
         history = train_run(run, runs / job.name, config)
         rec.update(run=run.info, stages=[s.to_dict() for s in run.stages], history=history,
                    train_seconds=round(sum(h.get("seconds", 0) for h in history), 1),
                    train_config=dict(seed=config.seed, batch_size=config.batch_size, cpu_bf16=config.cpu_bf16,
                                      channels_last=config.channels_last, threads=torch.get_num_threads()))
-        if job.is_teacher:              # every process measures the weights as kept; process 0 writes them
-            run.model.half().float()
-            if _rank() == 0: rec["weights"] = keep_teacher_weights(run.model, results / f"{job.name}.pt")
+        if not job.is_teacher and _rank() == 0: rec["model_sha256"] = sha256_file(runs / job.name / "model.pt")
+        if g.keeps_weights(job):        # every process measures the weights as kept; process 0 writes them
+            round_to_half(run.model)
+            if _rank() == 0: rec["weights"] = keep_weights(run.model, results / f"{job.name}.pt",
+                                                           None if job.is_teacher else run.info)
         rec.update(measure_model(run.model, job, p, run.train, run.val, progress))
     rec["wall_seconds"] = round(time.perf_counter() - t0, 1)
     rec["provenance"] = provenance()
@@ -261,6 +303,14 @@ def run_job(job: Job, preset: Preset, results: str | Path | None = None, runs: s
 
 # %% ../nbs/09_study.ipynb #4c5d6e7f
 STUDY_LOCK = ".study.lock"      # in the results and the runs folder while a study works there
+
+def precision_note(preset: Preset, native: bool | None = None) -> str | None:
+    """What a study says before it trains when `preset` asks for bfloat16 but this CPU cannot run it natively (`native`: whether
+    it can; default: ask `train.cpu_bf16_supported`): those jobs train in float32, which their records state."""
+    from bottlefit.train import cpu_bf16_supported
+    if not preset.cpu_bf16 or (cpu_bf16_supported() if native is None else native): return None
+    return (f"note: preset {preset.name} trains in bfloat16 on CPUs that run it natively (AVX512-BF16 or AMX); this one does not, so "
+            "these jobs train in float32 (their records say cpu_bf16: false), slower, and not in the precision of records made in bfloat16")
 
 def run_study(preset: Preset, results: str | Path | None = None, runs: str | Path | None = None, only: str | None = None,
               root=None, progress: bool = True, config=None, redo: bool = False) -> dict[str, dict]:
@@ -280,6 +330,7 @@ def run_study(preset: Preset, results: str | Path | None = None, runs: str | Pat
             for what, folder in (("results", results), ("runs", runs)):
                 locks.enter_context(hold_lock(folder / STUDY_LOCK, f"{what} folder {folder}"))
         if progress: print(f"study {preset.name}: {len(jobs)} jobs, {done} already recorded in {results}")
+        if done < len(jobs) and (note := precision_note(preset)): print(note)
         bar = tqdm(jobs, desc=f"study {preset.name}", unit="job", disable=not progress)
         for job in bar:
             bar.set_postfix_str(job.name)

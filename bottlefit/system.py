@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -14,7 +15,7 @@ from typing import Sequence
 import numpy as np
 from fastcore.basics import patch
 
-from .core import CODECS, ConfigError, DataError, data_root
+from .core import FRAME_CODECS, LEARNED_CODECS, ConfigError, DataError, data_root
 from .devices import DeviceModel, central, fit_device_models, usable
 
 # %% auto #0
@@ -559,11 +560,12 @@ def evaluate_approaches(t: Timings, archs: Sequence[str], device: Processor, edg
                 rows.append(row)
     return rows
 
-# %% ../nbs/07_system.ipynb #4677cdba
+# %% ../nbs/07_system.ipynb #2813ee43
 PLAN_KEYS = {"arch": str, "split": str, "channels": int, "codec": str, "top1": (int, float), "bytes": (int, float)}
 
 def check_candidates(records) -> list[dict]:
-    "The planner's candidates, checked: a non-empty list of dicts with `PLAN_KEYS`, known codecs, finite top-1 in [0, 1], bytes > 0."
+    """The planner's candidates, checked: a non-empty list of dicts with `PLAN_KEYS`, known codecs, finite top-1 in [0, 1], bytes > 0;
+    an `eb` candidate (a learned entropy bottleneck's frames) names the tables its frames are coded with (`tables_hash`)."""
     if not isinstance(records, list) or not records:
         raise ConfigError(f"planner records must be a non-empty list of objects with {', '.join(PLAN_KEYS)}; got {type(records).__name__}"
                           f"{' (empty)' if isinstance(records, list) else ''}")
@@ -574,12 +576,16 @@ def check_candidates(records) -> list[dict]:
         if missing: raise ConfigError(f"{where} lacks {', '.join(missing)} (each record needs {', '.join(PLAN_KEYS)})")
         for k, t in PLAN_KEYS.items():
             if isinstance(r[k], bool) or not isinstance(r[k], t): raise ConfigError(f"{where}: {k} = {r[k]!r} has the wrong type")
-        if r["codec"] not in CODECS: raise ConfigError(f"{where}: unknown codec {r['codec']!r}; use one of {CODECS}")
+        if r["codec"] not in FRAME_CODECS: raise ConfigError(f"{where}: unknown codec {r['codec']!r}; use one of {FRAME_CODECS}")
+        if r["codec"] in LEARNED_CODECS and not (isinstance(r.get("tables_hash"), str) and re.fullmatch("[0-9a-f]{16}", r["tables_hash"])):
+            raise ConfigError(f"{where}: codec {r['codec']} codes with the tables of a learned entropy bottleneck, so only a learned "
+                              "model's candidate has it, and it names them: tables_hash, 16 hex digits (EntropyBottleneck.tables_hash())")
         if not (math.isfinite(r["top1"]) and 0 <= r["top1"] <= 1): raise ConfigError(f"{where}: top1 = {r['top1']} is not a fraction in [0, 1]")
         if not (math.isfinite(r["bytes"]) and r["bytes"] > 0): raise ConfigError(f"{where}: bytes = {r['bytes']} is not a positive size")
         if r["channels"] < 1: raise ConfigError(f"{where}: channels = {r['channels']} must be >= 1")
     return records
 
+# %% ../nbs/07_system.ipynb #4677cdba
 def pareto_front(rows: Sequence[dict], maximize: Sequence[str] = ("top1",), minimize: Sequence[str] = ("delay_s", "energy_j")) -> list[dict]:
     "The rows no other row dominates (at least as good on every key and better on one)."
     key = lambda r: np.array([r[k] for k in maximize] + [-r[k] for k in minimize], dtype=np.float64)

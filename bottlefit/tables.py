@@ -12,18 +12,19 @@ import numpy as np
 import pandas as pd
 
 from .core import ConfigError, atomic_write_bytes, one_line
-from .presets import BASELINES, BOTTLEFIT, PAPER_ARCHS, PAPER_SYSTEM_CHANNELS, job_name
-from .results import ARCH_LABELS, METHOD_LABELS, predictions_field, teacher_top1
+from .presets import BASELINES, BOTTLEFIT, LEARNED, PAPER_ARCHS, PAPER_SYSTEM_CHANNELS, job_name
+from .results import ARCH_LABELS, METHOD_LABELS, correct, predictions_field, records_frame, teacher_top1
 from .results import timings as results_timings
-from .stats import NO_PREDICTIONS, compare_records, comparison_text
+from .stats import NO_PREDICTIONS, compare_records, comparison_text, seed_groups, seed_interval, seed_verdict
 from .system import (OFFLOAD_BYTES, Processor, Timings, device_profile, edge_profile, evaluate_approaches,
                               implied_jpeg_bytes, plan)
 
 # %% auto #0
-__all__ = ['NARROW_BELOW', 'SIZE_SERIES', 'PAPER_DESIGNS', 'NOT_CONVERGED', 'main_runs', 'paired', 'table1', 'best_baseline',
-           'table2', 'tests_table', 'seed_spread', 'markdown_table', 'tradeoff_points', 'jpeg_curve', 'size_table',
-           'as_timings', 'system_frame', 'system_note', 'offload_sizes', 'offload_band', 'pareto_frame', 'curve_jobs',
-           'curves_frame', 'convergence_table', 'save_table']
+__all__ = ['NARROW_BELOW', 'SIZE_SERIES', 'PAPER_DESIGNS', 'NOT_CONVERGED', 'GOAL_RATIO', 'FAMILIES', 'NO_LEARNED', 'main_runs',
+           'paired', 'table1', 'best_baseline', 'table2', 'tests_table', 'seed_spread', 'over_seeds', 'seed_gains',
+           'markdown_table', 'tradeoff_points', 'jpeg_curve', 'size_table', 'as_timings', 'system_frame', 'system_note',
+           'offload_sizes', 'offload_band', 'pareto_frame', 'curve_jobs', 'curves_frame', 'convergence_table',
+           'save_table', 'rate_frontier', 'frontier_goal']
 
 # %% ../nbs/18_tables.ipynb #d05f0c31
 def _pct(x): return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(100 * float(x), 2)
@@ -216,6 +217,39 @@ def seed_spread(df: pd.DataFrame, records: dict | None = None, channels: int = 3
     return pd.DataFrame(summary, columns=cols), pd.DataFrame(runs, columns=["method", "label", "arch", "channels", "seed", "top1", "compared_with",
                                                                             *_test_columns({})])
 
+# %% ../nbs/18_tables.ipynb #68d572c4
+def over_seeds(groups: dict, ma: str, mb: str, arch: str, channels: int) -> tuple[dict | None, str]:
+    """Method `ma` against `mb` on `arch` SP1 at C = `channels` over all their seeds (`groups`: `stats.seed_groups`):
+    (`stats.seed_interval` with `diff`, `lo`, `hi`, `t_lo`, `t_hi` and `paired_by_seed` in points, or None where a side
+    has a single seed or no per-image predictions; `stats.seed_verdict`)."""
+    ga, gb = (groups.get((m, arch, "sp1", channels), {}) for m in (ma, mb))
+    if min(len(ga), len(gb)) <= 1: return None, "single seed"
+    try: iv = seed_interval([correct(r) for r in ga.values()], [correct(r) for r in gb.values()], seeds_a=list(ga), seeds_b=list(gb))
+    except ConfigError: return None, "no per-image predictions"
+    pts = {k: None if iv[k] is None else 100 * iv[k] for k in ("diff", "lo", "hi", "t_lo", "t_hi")}
+    return {**iv, **pts, "paired_by_seed": {s: 100 * d for s, d in iv["paired_by_seed"].items()}}, seed_verdict(iv)
+
+def seed_gains(records: dict) -> pd.DataFrame:
+    "Every repeated BottleFit configuration against every repeated baseline, over seeds, at each C the study repeated (points)."
+    groups, rows = seed_groups({n: r for n, r in records.items() if n != "system"}), []
+    repeated = sorted({(a, c) for (m, a, s, c), g in groups.items() if s == "sp1" and len(g) > 1}, key=lambda k: (k[0], -k[1]))
+    for a, c in repeated:
+        have = lambda ms: [m for m in ms if len(groups.get((m, a, "sp1", c), {})) > 1]
+        for mb in have(BOTTLEFIT):
+            for ma in have(BASELINES):
+                iv, verdict = over_seeds(groups, mb, ma, a, c)
+                seeds = lambda m: ", ".join(map(str, groups[(m, a, "sp1", c)]))
+                r = dict(arch=a, channels=c, comparison=f"{METHOD_LABELS[mb]} − {METHOD_LABELS[ma]}", seeds_a=seeds(mb), seeds_b=seeds(ma))
+                if iv is not None:
+                    r.update(top1_a=round(100 * float(np.mean(iv["acc_a"])), 2), top1_b=round(100 * float(np.mean(iv["acc_b"])), 2),
+                             diff=round(iv["diff"], 2), lo=round(iv["lo"], 2), hi=round(iv["hi"], 2),
+                             t_lo=None if iv["t_lo"] is None else round(iv["t_lo"], 2), t_hi=None if iv["t_hi"] is None else round(iv["t_hi"], 2),
+                             paired_by_seed=", ".join(f"s{s} {d:+.2f}" for s, d in iv["paired_by_seed"].items()))
+                rows.append({**r, "verdict": verdict})
+    cols = ["arch", "channels", "comparison", "seeds_a", "seeds_b", "top1_a", "top1_b", "diff", "lo", "hi", "t_lo", "t_hi",
+            "paired_by_seed", "verdict"]
+    return pd.DataFrame(rows, columns=cols)
+
 # %% ../nbs/18_tables.ipynb #a10baa4a
 def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     "A DataFrame as a GitHub Markdown table."
@@ -391,3 +425,122 @@ def save_table(long: pd.DataFrame, pretty: pd.DataFrame | None, out: str | Path,
     for title, t in (extra or {}).items(): md += f"\n### {title}\n\n" + (markdown_table(t, index=False) if len(t) else "none\n")
     atomic_write_bytes(out / f"{name}.md", (md + (f"\n{note}\n" if note else "")).encode())
     return [out / f"{name}.csv", out / f"{name}.md"]
+
+# %% ../nbs/18_tables.ipynb #dcd383d8
+GOAL_RATIO = 0.5            # the learned bottleneck's goal: at most this share of the bytes of BQ8 + the best lossless coder, at equal top-1
+FAMILIES = ("learned", "BottleFit", "baseline", "JPEG input", "original")
+NO_LEARNED = ("no learned entropy bottleneck records (eb-kd jobs) in these results: the goal cannot be judged yet; run them with "
+              "`python -m bottlefit study --preset PRESET --only eb-kd-...` (the jobs of the rate-accuracy frontier)")
+_FRONTIER_COLUMNS = ["family", "name", "method", "label", "arch", "split", "channels", "beta", "codec", "bytes", "top1", "best"]
+
+def _frontier_rows(name: str, r: pd.Series, records: dict) -> list[dict]:
+    "The rate points of one model of `records_frame` (one row per codec; a teacher's JPEG curve and uncompressed input)."
+    base = dict(name=name, method=r.method, label=METHOD_LABELS.get(r.method, r.method), arch=r.arch, split=r.split, channels=int(r.channels))
+    if r.method in LEARNED:
+        if pd.isna(r.get("bytes_eb")): return []
+        return [dict(base, family="learned", beta=float(r.beta), codec="eb", bytes=float(r.bytes_eb), top1=_pct(r.top1), best=True)]
+    if r.method in BOTTLEFIT or r.method in BASELINES:
+        bq = {c[len("bytes_"):]: float(r[c]) for c in r.index if c.startswith("bytes_bq8") and pd.notna(r[c])}
+        best = min(bq, key=bq.get) if bq else None
+        fam = "BottleFit" if r.method in BOTTLEFIT else "baseline"
+        return [dict(base, family=fam, codec=c, bytes=b, top1=_pct(r.top1_bq8), best=c == best) for c, b in bq.items()]
+    if r.method == "teacher":
+        jpeg = records[name].get("jpeg", {})
+        rows = [dict(base, family="JPEG input", codec=f"jpeg q{q}", bytes=float(v["bytes"]), top1=_pct(v["top1"]), best=False)
+                for q, v in sorted(jpeg.items(), key=lambda kv: int(kv[0]))]
+        raw = r.get("input_bytes")
+        return rows + [dict(base, family="original", codec="uint8 input", bytes=None if pd.isna(raw) else float(raw), top1=_pct(r.top1), best=False)]
+    return []
+
+def rate_frontier(records: dict) -> pd.DataFrame:
+    """One row per (model, codec) rate point of `records` (seed-0 runs): learned `eb` frames at the model's own top-1, BottleFit
+    and baselines with BQ8 and each lossless coder at their BQ8 top-1, the teacher's JPEG-input curve and its uncompressed input.
+    Bytes per image (frame with header, or the JPEG file); top-1 in %."""
+    df = main_runs(records_frame(records))
+    rows = [p for name, r in df.iterrows() for p in _frontier_rows(name, r, records)]
+    fr = pd.DataFrame(rows, columns=_FRONTIER_COLUMNS)
+    fr["_f"] = fr.family.map(FAMILIES.index)
+    return fr.sort_values(["_f", "arch", "method", "split", "channels", "beta", "bytes"]).drop(columns="_f").reset_index(drop=True)
+
+# %% ../nbs/18_tables.ipynb #1245d9ae
+def _synthetic_learned(records: dict, points: tuple, like: str = "bottlefit-ft-fe-resnet18-sp1-c12") -> dict:
+    """For tests and demos only: `records` plus made-up learned records (`eb-kd`), one per (beta, source, bytes) of `points`:
+    shaped like record `like`, with the per-image predictions of record `source` (under BQ8 where it has them) and `bytes` as
+    the mean size of its eb frames. Their numbers mean nothing: they exercise the frontier and its goal."""
+    import copy
+    out = dict(records)
+    for beta, source, size in points:
+        v, src = copy.deepcopy(records[like]), records[source]
+        q = "top1_bq8" in src["predictions"]
+        v["job"] = {**{k: v["job"][k] for k in ("method", "arch", "split", "channels")}, "method": "eb-kd", "beta": float(beta)}
+        v["name"] = job_name("eb-kd", v["job"]["arch"], v["job"]["split"], v["job"]["channels"], beta=beta)
+        v["uses"] = ["rate-accuracy frontier"]
+        v["predictions"] = dict(v["predictions"], top1=src["predictions"]["top1_bq8" if q else "top1"])
+        v["accuracy"] = dict(src["accuracy_bq8" if q else "accuracy"])
+        n, header = v["card"]["bottleneck_elements"], 27
+        v["entropy"] = dict(codec="eb", tables_hash="made-up", images=300, elements=n, bytes=float(size), header=header,
+                            payload_bits_per_element=(size - header) * 8 / n, estimated_bits_per_element=(size - header) * 8 / n)
+        out[v["name"]] = v
+    return out
+
+# %% ../nbs/18_tables.ipynb #11ec77ae
+_GOAL_COLUMNS = ["arch", "split", "channels", "beta", "name", "bytes", "top1", "n_equal", "reference", "ref_bytes", "ref_top1",
+                 "share", "test", "verdict"]
+
+def _ref_label(q) -> str: return f"{q.label} {q.split.upper()} C={q.channels} + {q.codec}"
+
+def _point_goal(l, refs: pd.DataFrame, records: dict, ratio: float) -> tuple[dict, list[dict]]:
+    "One learned point against every reference of its backbone and split: (its goal row, the paired tests)."
+    tests, equal = [], []
+    for _, q in refs[(refs.arch == l.arch) & (refs.split == l.split)].iterrows():
+        c = paired(records, l["name"], q["name"], bq8=(False, True))         # the learned model's own outcomes, the reference's under BQ8
+        tests.append(dict(learned=l["name"], beta=l.beta, learned_bytes=l.bytes, learned_top1=l.top1, reference=_ref_label(q),
+                          ref_bytes=round(q.bytes, 1), ref_top1=q.top1, **_test_columns(c)))
+        if c.get("verdict") == "same within noise": equal.append((q, c))
+    row = dict(arch=l.arch, split=l.split, channels=l.channels, beta=l.beta, name=l["name"], bytes=round(l.bytes, 1), top1=l.top1,
+               n_equal=len(equal))
+    if equal:
+        q, c = min(equal, key=lambda e: e[0].bytes)
+        share = l.bytes / q.bytes
+        return dict(row, reference=_ref_label(q), ref_bytes=round(q.bytes, 1), ref_top1=q.top1, share=round(100 * share, 1),
+                    test=comparison_text(c), verdict="reached" if share <= ratio else "not reached"), tests
+    verdicts = [t["verdict"] for t in tests]
+    if not tests or all(v not in ("A better", "B better") for v in verdicts):
+        why = "no paired test possible (" + (tests[0]["test"] if tests else f"no BottleFit or baseline model at {l.split.upper()}") + ")"
+    else: why = (f"no BottleFit or baseline point at equal top-1 (better than {verdicts.count('A better')}, "
+                 f"worse than {verdicts.count('B better')} of {len(tests)})")
+    return dict(row, reference="", ref_bytes=None, ref_top1=None, share=None, test="", verdict=why), tests
+
+# %% ../nbs/18_tables.ipynb #4a7b66f0
+def _goal_text(goal: pd.DataFrame, ratio: float) -> str:
+    "The overall verdict of `frontier_goal`, with the numbers of every learned point."
+    many, widths = goal.arch.nunique() > 1, goal.channels.nunique() > 1
+    say = lambda r: (f"{ARCH_LABELS.get(r.arch, r.arch)} " if many else "") + (f"C={r.channels} " if widths else "") + f"β={r.beta:g}"
+    num = lambda r: f"{say(r)} ({r.bytes:.0f} B = {r.share:.1f}% of the {r.ref_bytes:.0f} B of {r.reference}; top-1 {r.top1:.2f}% vs {r.ref_top1:.2f}%)"
+    yes, no = goal[goal.verdict == "reached"], goal[goal.verdict == "not reached"]
+    other = goal[~goal.verdict.isin(("reached", "not reached"))]
+    goal_ = f"at most {100 * ratio:.0f}% of the bytes of BQ8 + the best lossless coder at equal top-1"
+    if len(yes) and not len(no): head = f"reached across the range ({goal_}): " + "; ".join(num(r) for r in yes.itertuples())
+    elif len(yes): head = (f"reached at {'; '.join(num(r) for r in yes.itertuples())}; not at {'; '.join(num(r) for r in no.itertuples())} "
+                           f"(goal: {goal_})")
+    elif len(no): head = f"not reached ({goal_}): " + "; ".join(num(r) for r in no.itertuples())
+    else: head = f"not testable ({goal_}): no learned point has a BottleFit or baseline point at equal top-1"
+    if len(other) and (len(yes) or len(no)): head += "; not judged at " + "; ".join(f"{say(r)}: {r.verdict}" for r in other.itertuples())
+    elif len(other): head += ": " + "; ".join(f"{say(r)}: {r.verdict}" for r in other.itertuples())
+    return head
+
+def frontier_goal(records: dict, ratio: float = GOAL_RATIO) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Does each learned point (`rate_frontier`) need at most `ratio` of the bytes of the cheapest BottleFit or baseline model
+    (BQ8 + its best lossless coder, same backbone and split) whose top-1 equals its own within the paired test? (per-point goal,
+    every paired test, overall verdict); without learned records two empty frames and `NO_LEARNED`."""
+    if not 0 < ratio < 1: raise ConfigError(f"the goal's share of bytes must lie in (0, 1), got {ratio}")
+    fr = rate_frontier(records)
+    learned = fr[fr.family == "learned"].sort_values(["arch", "split", "beta"])
+    refs = fr[fr.family.isin(("BottleFit", "baseline")) & fr.best]
+    if learned.empty: return pd.DataFrame(columns=_GOAL_COLUMNS), pd.DataFrame(), NO_LEARNED
+    goals, tests = [], []
+    for _, l in learned.iterrows():
+        g, t = _point_goal(l, refs, records, ratio)
+        goals.append(g); tests += t
+    goal = pd.DataFrame(goals, columns=_GOAL_COLUMNS)
+    return goal, pd.DataFrame(tests), _goal_text(goal, ratio)

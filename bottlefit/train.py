@@ -28,16 +28,17 @@ from tqdm.auto import tqdm
 
 from .core import (BottleFitError, ConfigError, atomic_write_bytes, atomic_write_json, hold_lock,
                             one_line, parse_json, remove_atomic_leftovers)
+from .entropy import rate_bits
 from .losses import ce_loss, distill_pairs, feature_distillation_loss, kd_loss
 from .models import BottleneckModel, Staged
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'OPTIMIZERS', 'SCHEDULES', 'SUMMED', 'RUN_KEYS', 'CHECKPOINT_KEYS', 'RUN_FILES', 'RUN_LOCK', 'Stage',
-           'model_parts', 'freeze', 'set_train_mode', 'make_optimizer', 'make_scheduler', 'teacher_targets',
-           'compute_loss', 'mix_seed', 'EpochBatches', 'SeededDataset', 'DistributedBatchNorm2d', 'sync_batchnorm',
-           'evaluate', 'run_lock', 'RunFolder', 'fold_batchnorms', 'frozen_view', 'TrainConfig', 'cpu_bf16_supported',
-           'autocast_on', 'init_distributed', 'pick_device', 'TeacherCache', 'StageStep', 'prepare_teacher',
-           'Interrupted', 'fit']
+           'model_parts', 'freeze', 'set_train_mode', 'stage_params', 'make_optimizer', 'make_scheduler',
+           'teacher_targets', 'compute_loss', 'mix_seed', 'EpochBatches', 'SeededDataset', 'DistributedBatchNorm2d',
+           'sync_batchnorm', 'evaluate', 'run_lock', 'RunFolder', 'fold_batchnorms', 'frozen_view', 'TrainConfig',
+           'cpu_bf16_supported', 'autocast_on', 'init_distributed', 'pick_device', 'TeacherCache', 'StageStep',
+           'prepare_teacher', 'Interrupted', 'fit']
 
 # %% ../nbs/04_train.ipynb #4b06ac17
 OBJECTIVES = ("ce", "kd", "hnd", "ghnd")
@@ -61,25 +62,38 @@ class Stage:
     kd_temperature: float = 1.0
     schedule: str = "step"              # step (milestones) | cosine (lr falls to 0 over the stage, per epoch)
     label_smoothing: float = 0.0        # CE objective only
+    beta: float = 0.0                   # HND/GHND: weight of the learned bottleneck's rate (bits per image) in the loss
+    entropy_lr: float = 0.0             # learning rate of a learned density this stage trains (0: the stage's lr)
     def __post_init__(self):
         if self.objective not in OBJECTIVES: raise ConfigError(f"unknown objective {self.objective!r}; use one of {OBJECTIVES}")
         if self.schedule not in SCHEDULES: raise ConfigError(f"unknown schedule {self.schedule!r}; use one of {SCHEDULES}")
         if not 0 <= self.label_smoothing < 1: raise ConfigError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing!r}")
         if self.label_smoothing and self.objective != "ce":
             raise ConfigError(f"label_smoothing applies to the CE objective only, not to {self.objective!r}")
+        if not (isinstance(self.beta, (int, float)) and not isinstance(self.beta, bool) and 0 <= self.beta < float("inf")):
+            raise ConfigError(f"beta (the rate's weight) must be a finite number >= 0, got {self.beta!r}")
+        if self.beta and self.objective not in ("hnd", "ghnd"):
+            raise ConfigError(f"the rate term (beta) joins head distillation (hnd, ghnd), not the {self.objective!r} objective")
+        if not (isinstance(self.entropy_lr, (int, float)) and not isinstance(self.entropy_lr, bool) and 0 <= self.entropy_lr < float("inf")):
+            raise ConfigError(f"entropy_lr must be a finite number >= 0 (0: the stage's lr), got {self.entropy_lr!r}")
+        if self.entropy_lr and "entropy" not in self.train:
+            raise ConfigError(f"entropy_lr is the learning rate of a learned density, but stage {self.name!r} does not train `entropy`")
         if self.optimizer not in OPTIMIZERS: raise ConfigError(f"unknown optimizer {self.optimizer!r}; use one of {OPTIMIZERS}")
         if int(self.epochs) < 1: raise ConfigError(f"stage {self.name!r} needs at least 1 epoch, got {self.epochs}")
         if not self.train: raise ConfigError(f"stage {self.name!r} trains nothing; name at least one part")
         self.train = tuple(self.train)
         if self.milestones is None: self.milestones = (self.epochs // 2,) if self.epochs >= 2 else ()
         self.milestones = tuple(int(m) for m in self.milestones)
-    def to_dict(self) -> dict: return asdict(self)
+    def to_dict(self) -> dict:
+        "The stage as a run description holds it (`beta`, `entropy_lr` only where set, so older runs keep their description)."
+        return {k: v for k, v in asdict(self).items() if k not in ("beta", "entropy_lr") or v}
 
 # %% ../nbs/04_train.ipynb #8ff83a93
 def model_parts(model: nn.Module) -> dict[str, nn.Module]:
     "The named parts of `model` that a stage can train or freeze."
     if not isinstance(model, BottleneckModel): return {"all": model}
     parts = {"backbone": model.encoder.backbone, "encoder": model.encoder.ae} if model.split == "ae" else {"encoder": model.encoder}
+    if model.entropy is not None: parts["entropy"] = model.entropy
     parts["decoder"] = model.decoder
     parts["rest"] = nn.ModuleList(m for n, m in model.tail.named_children() if n != "decoder")
     return parts
@@ -102,6 +116,14 @@ def set_train_mode(model: nn.Module, train: Sequence[str]) -> None:
         if name not in train: part.eval()
 
 # %% ../nbs/04_train.ipynb #91d48870
+def stage_params(model: nn.Module, stage: Stage) -> list:
+    "The trainable parameters of `stage` (`freeze`), as one list, or two groups when a learned density trains at its own `entropy_lr`."
+    params = freeze(model, stage.train)
+    if not stage.entropy_lr: return params
+    dens = {id(p) for p in model_parts(model)["entropy"].parameters()}
+    groups = [{"params": [p for p in params if id(p) not in dens]}, {"params": [p for p in params if id(p) in dens], "lr": stage.entropy_lr}]
+    return [g for g in groups if g["params"]]
+
 def make_optimizer(stage: Stage, params) -> torch.optim.Optimizer:
     "Adam or SGD (with momentum) over `params`, with the stage's learning rate and weight decay."
     if stage.optimizer == "adam": return torch.optim.Adam(params, stage.lr, weight_decay=stage.weight_decay)
@@ -137,8 +159,11 @@ def compute_loss(stage: Stage, model: nn.Module, teacher: Staged | None, arch: s
         logits = model(x)
         return kd_loss(logits, targets, y, stage.kd_alpha, stage.kd_temperature), logits
     pairs = distill_pairs(arch, generalized=stage.objective == "ghnd")
-    s_feats = model.tail.forward_stages(model.encoder(x), until=pairs[-1][0])
-    return feature_distillation_loss(s_feats, targets, pairs), None
+    if stage.beta and getattr(model, "entropy", None) is None:
+        raise ConfigError(f"stage {stage.name!r} weighs a rate (beta = {stage.beta}) but the model has no learned entropy bottleneck")
+    z, likelihoods = model.bottleneck(x, likelihoods=bool(stage.beta))      # quantized (noise) where the bottleneck is learned
+    loss = feature_distillation_loss(model.tail.forward_stages(z, until=pairs[-1][0]), targets, pairs)
+    return (loss + stage.beta * rate_bits(likelihoods).sum() if stage.beta else loss), None
 
 class _Objective(nn.Module):
     "The model and a stage's objective as one module, so that DistributedDataParallel sees the forward pass."
@@ -239,7 +264,7 @@ def evaluate(model: nn.Module, ds: Dataset, batch_size: int = 64, workers: int =
     for x, y in tqdm(loader, desc=desc, leave=False, disable=not progress or rank != 0):
         x, y = x.to(device, dtype), y.to(device)
         if bottleneck_fn is None: logits = model(x)
-        else: logits = model.tail(bottleneck_fn(model.encoder(x)))
+        else: logits = model.tail(bottleneck_fn(model.bottleneck(x)[0]))     # what the tail would receive, transformed
         top = logits.topk(min(5, logits.shape[1]), dim=1).indices
         counts += torch.stack([(top[:, 0] == y).sum(), (top == y[:, None]).any(1).sum(), torch.tensor(len(y), device=device)]).double()
         if predictions: preds += top[:, 0].tolist(); labels += y.tolist()
@@ -512,7 +537,7 @@ class StageStep:
     def __init__(self, model: nn.Module, stage: Stage, teacher: Staged | None, arch: str | None, cfg: TrainConfig,
                  device: torch.device, world: int = 1, local_rank: int = 0):
         self.stage, self.teacher, self.arch, self.device = stage, teacher, arch, device
-        self.opt = make_optimizer(stage, freeze(model, stage.train))
+        self.opt = make_optimizer(stage, stage_params(model, stage))
         self.sched = make_scheduler(stage, self.opt)
         self.objective = _Objective(frozen_view(model, stage.train) if cfg.fold_frozen_bn else model, stage, teacher, arch)
         runner = self.objective
@@ -605,6 +630,11 @@ def _epoch_row(stage: Stage, ep: int, g_epoch: int, lr: float, sums: list, metri
                 train_loss=sums[0] / max(sums[1], 1), train_steps=int(sums[1]), val_top1=metrics["top1"], val_top5=metrics["top5"],
                 images_per_s=round(seen / secs, 1) if secs > 0 else None, seconds=round(secs, 2))
 
+# %% ../nbs/04_train.ipynb #3f8e716b
+def _end_stage(model: nn.Module, stage: Stage) -> None:
+    "What a stage leaves behind when it ends: the integer tables of the learned density it trained, if any (`update()`)."
+    if "entropy" in stage.train and getattr(model, "entropy", None) is not None: model.entropy.update()
+
 # %% ../nbs/04_train.ipynb #3ee25a0a
 def _fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: Dataset, out: str | Path, run: dict,
          teacher: nn.Module | None, arch: str | None, cfg: TrainConfig, rank: int, world: int, local_rank: int) -> list[dict]:
@@ -641,9 +671,10 @@ def _fit(model: nn.Module, stages: Sequence[Stage], train_ds: Dataset, val_ds: D
             lr = opt.param_groups[0]["lr"]
             sched.step()
             secs = time.perf_counter() - t0
+            stage_over = ep + 1 == stage.epochs
+            if stage_over: _end_stage(model, stage)
             metrics = evaluate(model, val_ds, cfg.eval_batch_size, cfg.workers, device, progress=cfg.progress, desc="validate")
             history.append(_epoch_row(stage, ep, g_epoch, lr, sums, metrics, seen, secs))
-            stage_over = ep + 1 == stage.epochs
             _save(folder, rank, model, opt, sched, si + stage_over, 0 if stage_over else ep + 1, 0, history,
                   done=stage_over and si == len(stages) - 1)
             if rank == 0:

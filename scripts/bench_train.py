@@ -1,7 +1,9 @@
 """Side-by-side training-step benchmark: bottlefit's trainer against torchdistill 1.1.5 on the same work.
 
     python scripts/bench_train.py [--rows r18-64-s1,r50-160-s2] [--rounds 4] [--steps 20] [--warmup 3]
-                                  [--markdown] [--ablate] [--threads N] [--project-only] [--data synthetic]
+                                  [--markdown] [--ablate] [--bf16] [--threads N] [--project-only] [--data synthetic]
+                                  [--out data/results/bench/train.json]
+    python scripts/bench_train.py --rounds 2 --steps 8 --warmup 2 --ablate --markdown    # the README's record
 
 Both sides train the same student (`bottleneck_model`, ResNet SP1, C=3) against the same teacher (a random-init
 torchvision ResNet whose BatchNorm statistics are calibrated on the batches, so that they are not 0/1) on the same
@@ -18,6 +20,10 @@ on sys.path of its worker processes only. Each measurement runs in a fresh proce
 The first-step losses of both sides must agree (relative difference below --tol) or the benchmark stops.
 Rows are named r<18|50>-<pixels>-s<1|2>, e.g. r18-128-s2; --ablate also switches the project's speed levers off
 one at a time (and bfloat16 autocast on, where the CPU has it) to show which change bought how much.
+
+Every round of every side goes into one benchmark record (`--out`, default data/results/bench/train.json; '' for
+none) with its provenance; --markdown prints the README's tables from it (`bottlefit.bench.render_train` and, with
+--ablate, `render_levers`), exactly as the README renders them.
 """
 from __future__ import annotations
 
@@ -294,13 +300,13 @@ class Side:
     worker: str                 # project | torchdistill
     cfg: tuple = ()             # TrainConfig overrides, as (field, value) pairs
     thp: str = "0"              # THP_MEM_ALLOC_ENABLE of its process (PyTorch's default: off)
-    lever: str | None = None    # the lever this side flips (--ablate)
+    lever: str | None = None    # the lever this side flips (a key of bottlefit.bench.LEVERS)
     lever_on: bool = False      # True: the flip turns an opt-in lever on; False: it turns a default lever off
 
 
 PROJECT = Side("project", "project")
 TORCHDISTILL = Side("torchdistill", "torchdistill")
-BF16 = Side("bf16", "project", (("cpu_bf16", True),), lever="cpu_bf16 (opt-in)", lever_on=True)
+BF16 = Side("bf16", "project", (("cpu_bf16", True),), lever="cpu_bf16", lever_on=True)
 
 
 def sides(args) -> list[Side]:
@@ -309,7 +315,7 @@ def sides(args) -> list[Side]:
     if args.ablate:
         out += [Side("no channels_last", "project", (("channels_last", False),), lever="channels_last"),
                 Side("no BN folding", "project", (("fold_frozen_bn", False),), lever="fold_frozen_bn"),
-                Side("huge pages", "project", thp="1", lever="huge pages (THP_MEM_ALLOC_ENABLE=1, opt-in)", lever_on=True)]
+                Side("huge pages", "project", thp="1", lever="thp", lever_on=True)]
     if args.ablate or args.bf16:
         from bottlefit.train import cpu_bf16_supported
         if cpu_bf16_supported(): out.append(BF16)
@@ -376,39 +382,23 @@ def median_ratio(a: list[dict], b: list[dict]) -> float:
 
 
 def summary(args, results: dict[Row, dict]) -> None:
-    "Per-row medians, the README table (--markdown), the levers' shares (--ablate)."
+    "Per-row medians."
     print(f"\nmedians over {args.rounds} round(s) of {args.steps} timed steps ({args.warmup} warmup):")
     for row, runs in results.items():
         td = f"  torchdistill {median_speed(runs[TORCHDISTILL]):.1f} img/s  ratio " \
              f"{median_ratio(runs[PROJECT], runs[TORCHDISTILL]):.2f}" if TORCHDISTILL in runs else ""
         print(f"  {row.name:<11} project {median_speed(runs[PROJECT]):.1f} img/s{td}")
-    if args.markdown and not args.project_only:
-        bf = any(BF16 in runs for runs in results.values())
-        extra = (" bf16 img/s | bf16 ratio | loss after the run: float32 / bf16 / torchdistill |", "---|---|---|") if bf else ("", "")
-        print(f"\n| config | project img/s | torchdistill img/s | ratio | first losses (project / torchdistill) |{extra[0]}")
-        print(f"|---|---|---|---|---|{extra[1]}")
-        for row, runs in results.items():
-            p, t = runs[PROJECT], runs[TORCHDISTILL]
-            line = (f"| {row.title} | {median_speed(p):.1f} | {median_speed(t):.1f} | {median_ratio(p, t):.2f} | "
-                    f"{p[0]['first_loss']:.7g} / {t[0]['first_loss']:.7g} |")
-            if BF16 in runs:
-                b = runs[BF16]
-                line += (f" {median_speed(b):.1f} | {median_ratio(b, t):.2f} | "
-                         f"{p[0]['final_loss']:.6g} / {b[0]['final_loss']:.6g} / {t[0]['final_loss']:.6g} |")
-            print(line)
-    if args.ablate: ablation_table(results)
 
 
-def ablation_table(results: dict[Row, dict]) -> None:
-    "Each lever flipped alone: the speed-up it buys (medians of per-round ratios to the project as shipped)."
-    print("\n| config | lever | project img/s | lever flipped img/s | speed-up from the lever |")
-    print("|---|---|---|---|---|")
-    for row, runs in results.items():
-        base = runs[PROJECT]
-        for side, rs in runs.items():
-            if side.lever is None: continue
-            gain = median_ratio(rs, base) if side.lever_on else median_ratio(base, rs)
-            print(f"| {row.title} | {side.lever} | {median_speed(base):.1f} | {median_speed(rs):.1f} | {gain:.2f}x |")
+def record_fields(args, results: dict[Row, dict], td_version: str | None) -> dict:
+    "The benchmark record's measurements: the settings, and every round of every side of every row."
+    settings = dict(rounds=args.rounds, steps=args.steps, warmup=args.warmup, threads=args.threads, pool=args.pool, data=args.data,
+                    batch=args.batch, tol=args.tol, torchdistill=td_version)
+    rows = [dict(name=row.name, title=row.title, arch=row.arch, label=row.label, size=row.size, batch=row.batch, stage=row.stage,
+                 sides=[dict(side=side.label, worker=side.worker, cfg=dict(side.cfg), thp=side.thp, lever=side.lever,
+                             lever_on=side.lever_on, runs=runs) for side, runs in sides.items()])
+            for row, sides in results.items()]
+    return dict(settings=settings, ablate=args.ablate, rows=rows)
 
 
 def provenance(args, td_version: str | None) -> None:
@@ -446,6 +436,8 @@ def parse_args(argv=None):
     ap.add_argument("--ablate", action="store_true", help="also run the project side with each speed lever flipped")
     ap.add_argument("--bf16", action="store_true", help="also run the project side with bfloat16 autocast (opt-in lever)")
     ap.add_argument("--project-only", action="store_true", help="no torchdistill: measure the project side alone")
+    ap.add_argument("--out", default=str(ROOT / "data" / "results" / "bench" / "train.json"),
+                    help="the benchmark record to write ('' for none)")
     ap.add_argument("--worker", choices=("project", "torchdistill"), help=argparse.SUPPRESS)
     ap.add_argument("--row", help=argparse.SUPPRESS)
     ap.add_argument("--inputs", help=argparse.SUPPRESS)
@@ -459,6 +451,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     from bottlefit.core import BottleFitError
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     try:
         if args.worker:
@@ -466,6 +459,8 @@ def main(argv=None) -> int:
             return 0
         rows = [parse_row(r, args.batch) for r in args.rows.split(",") if r.strip()]
         if not rows: raise BenchError("no rows given: name at least one, e.g. --rows r18-64-s1")
+        from bottlefit import bench          # the records (not in the workers: they time training alone)
+        begun = bench.begin_record("train", bench.command_line("python scripts/bench_train.py", argv))
         if args.threads:
             import torch
             torch.set_num_threads(args.threads)
@@ -473,6 +468,11 @@ def main(argv=None) -> int:
         provenance(args, td_version)
         results = {row: bench_row(args, row) for row in rows}
         summary(args, results)
+        rec = bench.make_record(begun, record_fields(args, results, td_version))
+        if args.out: print(f"\nwrote {bench.write_record(args.out, rec)}")
+        if args.markdown:
+            print("\n" + bench.render_train(rec))
+            if args.ablate: print("\n" + bench.render_levers(rec))
         return 0
     except (BenchError, BottleFitError) as e:    # BottleFitError: e.g. an input size the bottleneck cannot take
         print(f"bench_train: error: {e}", file=sys.stderr)

@@ -12,6 +12,7 @@ leaves `git status` clean while the outputs stay on screen. Imports only the sta
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -38,6 +39,8 @@ def problems(nb: dict) -> list[str]:
         if extra: out.append(f"cell {i}: metadata {extra}")
         if c.get("cell_type") == "code" and (c.get("outputs") or c.get("execution_count") is not None):
             out.append(f"cell {i}: outputs or an execution count")
+        if "id" not in c and nb.get("nbformat_minor", 0) >= 5:
+            out.append(f"cell {i}: no id (nbdev_export would name its code in the module by a new random id at every export)")
     return out
 
 
@@ -50,6 +53,13 @@ def clean(nb: dict) -> dict:
         if c.get("cell_type") == "code":
             c["outputs"], c["execution_count"] = [], None
         c.pop("attachments", None) if c.get("cell_type") == "code" else None
+    if nb.get("nbformat_minor", 0) >= 5:                 # a cell without an id gets one made from its place and text
+        used = {c["id"] for c in nb.get("cells", []) if "id" in c}
+        for i, c in enumerate(nb.get("cells", [])):
+            if "id" in c: continue
+            k = 0
+            while (cid := hashlib.sha1(f"{i}-{k}-{''.join(c.get('source', ''))}".encode()).hexdigest()[:8]) in used: k += 1
+            c["id"] = cid; used.add(cid)
     return nb
 
 

@@ -21,4 +21,12 @@ if [ ! -d "$BOTTLEFIT_DATA/imagenette2-224" ]; then
   fi
   echo "note: no imagenette2-224 under BOTTLEFIT_DATA=$BOTTLEFIT_DATA; the real-data checks will be skipped"
 fi
-exec python -m pytest -p no:cacheprovider -q --durations=15 "$@" tests
+# Every temporary file of the run (pytest's tmp_path folders, the notebooks' mkdtemp folders, Chromium's profiles) goes
+# into one folder that is removed when the run ends, pass or fail: runs repeated on one machine leave nothing behind.
+run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/bft.XXXXXX")"   # short: kernels talk over Unix sockets (107 bytes a path)
+trap 'rm -rf "$run_tmp"' EXIT
+export TMPDIR="$run_tmp"
+rc=0
+python -m pytest -p no:cacheprovider -q --durations=15 --basetemp "$run_tmp/t" "$@" tests || rc=$?
+echo "[test] temporary files of this run: $(du -sh "$run_tmp" 2>/dev/null | cut -f1) in $run_tmp (now removed)"
+exit "$rc"

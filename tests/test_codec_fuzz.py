@@ -1,11 +1,13 @@
 """Fuzzing `bottlefit.codec.decode` with hostile frames.
 
-Valid frames of every codec (fp32, fp16, bq8, bq8-zlib, bq8-lzma, bq8-rans with a fitted SymbolModel), small ones
-and ones at the size limits, then many hostile variants: bit flips, truncation, extension, random header fields,
-payloads swapped with a consistent length field, random shapes, overflowing shapes (all dimensions 65,535),
-products just over the limits, zlib/lzma bombs (gigabytes of zeros under a small, limit-sized or huge shape),
-NaN/inf float payloads, bq8 scales of 3.4e38, FLT_MAX, inf, nan, 0, negative and subnormal, junk rANS payloads,
-wrong symbol models, expected shapes that match or not, and random bytes.
+Valid frames of every codec (fp32, fp16, bq8, bq8-zlib, bq8-lzma, bq8-rans with a fitted SymbolModel, and the
+learned-entropy eb with its EntropyTables), small ones and ones at the size limits, then many hostile variants: bit
+flips, truncation, extension, random header fields, payloads swapped with a consistent length field, random shapes,
+overflowing shapes (all dimensions 65,535), products just over the limits, zlib/lzma bombs (gigabytes of zeros under
+a small, limit-sized or huge shape), NaN/inf float payloads, bq8 scales of 3.4e38, FLT_MAX, inf, nan, 0, negative and
+subnormal, junk rANS payloads, wrong symbol models, expected shapes that match or not, and random bytes. eb frames
+carry a checksum, so every mutation of one is refused; junk eb payloads under a correct checksum (what a hostile
+sender can write) reach the ANS decoder, small and at the size limit, as do wrong, missing or foreign tables.
 
 Every case must end as a finite float32 tensor of the shape its header announces (and the caller's expected shape),
 or as a `CodecError`; any other exception fails the test. Each case is bounded in cost:
@@ -29,8 +31,9 @@ from collections import Counter
 import numpy as np
 import torch
 
-from bottlefit.codec import (CODECS, MAGIC, MAX_ELEMENTS, MAX_RANS_ELEMENTS, MAX_SCALE, VERSION, CodecError, SymbolModel,
-                             decode, encode, header_size, quantize, rans_encode)
+from bottlefit.codec import (CODECS, FRAME_CODECS, MAGIC, MAX_ELEMENTS, MAX_RANS_ELEMENTS, MAX_SCALE, VERSION, CodecError,
+                             SymbolModel, decode, encode, header_size, quantize, rans_encode)
+from bottlefit.entropy import EntropyTables, max_payload_bytes, quantize_pmf
 
 SEED = 0
 CPU_LIMIT_S = 0.100
@@ -41,17 +44,29 @@ F32_MAX = float(np.finfo(np.float32).max)
 def f32_bytes(x: float) -> bytes: return np.array([x], "<f4").tobytes()
 
 
-def raw_frame(codec, dims, payload=b"", scale=1.0, zero=0, model_id=0, plen=None) -> bytes:
-    "A frame with any header fields (`scale` a float or 4 raw bytes) and any payload: what a hostile client can send."
-    head = struct.pack("<2sBBB", MAGIC, VERSION, CODECS.index(codec), len(dims)) + struct.pack(f"<{len(dims)}H", *dims)
+def raw_frame(codec, dims, payload=b"", scale=1.0, zero=0, model_id=0, plen=None, tables_hash=bytes(8)) -> bytes:
+    """A frame with any header fields (`scale` a float or 4 raw bytes) and any payload: what a hostile client can send.
+    An eb frame gets a correct checksum over whatever it holds, as a hostile sender can compute one."""
+    head = struct.pack("<2sBBB", MAGIC, VERSION, FRAME_CODECS.index(codec), len(dims)) + struct.pack(f"<{len(dims)}H", *dims)
     if codec.startswith("bq8"): head += (scale if isinstance(scale, bytes) else f32_bytes(scale)) + bytes([zero])
     if codec == "bq8-rans": head += struct.pack("<I", model_id)
-    return head + struct.pack("<I", len(payload) if plen is None else plen) + payload
+    tail = struct.pack("<I", len(payload) if plen is None else plen) + payload
+    if codec == "eb":
+        head += tables_hash
+        head += struct.pack("<I", zlib.crc32(tail, zlib.crc32(head)))
+    return head + tail
+
+
+def laplace_tables(C: int, half: int = 30, median: float = 0.0) -> EntropyTables:
+    "Entropy tables of discretized Laplace densities of scale 1 + c over -half..half: a trained density's stand-in."
+    xs = np.arange(-half, half + 1)
+    cdf = [np.concatenate([[0], np.cumsum(quantize_pmf(np.append(np.exp(-np.abs(xs) / (1 + c)), 1e-6)))]) for c in range(C)]
+    return EntropyTables(np.array(cdf), [len(xs) + 1] * C, [-half] * C, np.full(C, median))
 
 
 def hdr_len(frame: bytes) -> int:
     "Header size of a well-formed frame."
-    return header_size(CODECS[frame[3]], frame[4])
+    return header_size(FRAME_CODECS[frame[3]], frame[4])
 
 
 def announced(frame: bytes) -> tuple:
@@ -97,6 +112,7 @@ def make_cases(seed: int = SEED):
     mode = np.full(2523, int(np.argmax(sm.freq)), np.uint8)            # the fewest payload bytes for the symbols
     add("valid", raw_frame("bq8-rans", (3, 29, 29), rans_encode(mode, sm), 0.01, 3, sm.id))
     add("valid-at-limit", raw_frame("bq8", (64, 64, 64), rng.integers(0, 256, MAX_ELEMENTS, dtype=np.uint8).tobytes(), 0.5, 7))
+    cases += eb_cases(rng, gen, sm)
 
     # mutations of the small valid frames
     for i in range(2400):
@@ -194,6 +210,48 @@ def make_cases(seed: int = SEED):
     return cases, sm
 
 
+def eb_cases(rng, gen, sm) -> list:
+    "eb frames: valid ones, every kind of mutation (all refused: the checksum), junk under a correct checksum, wrong tables."
+    tab, tab4, other = laplace_tables(3, median=0.25), laplace_tables(4), laplace_tables(3, median=0.5)
+    cases = []
+    add = lambda cat, f, model=tab, shape=None: cases.append((cat, bytes(f), model, shape))
+    lat = [torch.randn(3, 29, 29, generator=gen) * 3, torch.randn(3, 9, 9, generator=gen) * 40, torch.full((3, 1), -2.5),
+           torch.randn(3, 2, 2, 2, generator=gen) * 1e4]                # the last two: mostly escapes, clamped values
+    valid = [encode(x, "eb", tab) for x in lat]
+    for f in valid:
+        add("valid", f)
+        add("valid+shape", f, shape=announced(f))
+        add("shape-mismatch", f, shape=announced(f)[:-1] + (announced(f)[-1] % 65535 + 1,))
+        for model in (None, sm, other, tab4): add("wrong-model", f, model=model)
+    codes = rng.integers(-40, 41, (4, 256, 256)).astype(np.float32)      # |v| > 30: escapes, a quarter of them
+    add("valid-at-limit", encode(torch.from_numpy(codes), "eb", tab4), model=tab4)
+    bases = valid[1:]
+    for i in range(600):                                               # every mutation fails the checksum or a header check
+        base = bases[i % len(bases)]
+        f, op = bytearray(base), i // len(bases) % 5
+        if op == 0:
+            for _ in range(rng.integers(1, 9)): p = rng.integers(0, len(f)); f[p] ^= 1 << int(rng.integers(0, 8))
+        elif op == 1: f[rng.integers(0, len(f))] ^= int(rng.integers(1, 256))
+        elif op == 2: f = f[:rng.integers(0, len(f))]
+        elif op == 3: f += rng.integers(0, 256, rng.integers(1, 64), dtype=np.uint8).tobytes()
+        else:                                                          # another payload, the length field made consistent
+            g = valid[int(rng.integers(0, len(valid)))]
+            f = f[:hdr_len(base) - 4] + struct.pack("<I", len(g) - hdr_len(g)) + g[hdr_len(g):]
+        if bytes(f) != base: add("eb-mutated", f)
+    for i in range(200):                                               # junk under a correct checksum: the ANS decoder's turn
+        dims = ((3, 9, 9), (3, 29, 29), (3, 1), (3, 2, 2, 2))[i % 4]
+        words = rng.integers(0, 1 << 32, int(rng.integers(0, 60)), dtype=np.uint64).astype("<u4")
+        add("eb-junk", raw_frame("eb", dims, words.tobytes(), tables_hash=tab.hash))
+    for i in range(20):
+        words = rng.integers(0, 1 << 32, int(rng.integers(1, 3000)), dtype=np.uint64).astype("<u4")
+        add("eb-junk", raw_frame("eb", (4, 256, 256), words.tobytes(), tables_hash=tab4.hash), model=tab4)
+    for dims in ((3, 65535, 65535, 65535), (3, 512, 175), (4, 256, 257)):
+        add("over-limit", raw_frame("eb", dims, bytes(64), tables_hash=tab.hash))
+    for plen in (max_payload_bytes(243) + 4, 1 << 20):                   # longer than 243 symbols can take
+        add("eb-long", raw_frame("eb", (3, 9, 9), bytes(plen - 4) + b"\1\0\0\0", tables_hash=tab.hash))
+    return cases
+
+
 def _decode_checked(cat, frame, model, shape):
     "Decode one case: 'decoded' (checked) or 'CodecError'; anything else fails with the case named."
     try: out = decode(frame, model, shape=shape)
@@ -246,11 +304,12 @@ def test_codec_fuzz():
     by = Counter()
     for (cat, out), k in r["outcomes"].items(): by[out] += k
     assert by["decoded"] > 100 and by["CodecError"] > 1000, by             # both outcomes are exercised
-    for cat in ("overflow-shape", "over-limit", "non-finite-float", "shape-mismatch", "rans-junk", "wrong-model"):
+    for cat in ("overflow-shape", "over-limit", "non-finite-float", "shape-mismatch", "rans-junk", "wrong-model", "eb-mutated", "eb-long"):
         assert r["outcomes"][(cat, "decoded")] == 0, cat                   # these are always refused
     assert r["outcomes"][("bomb", "decoded")] == 0
     assert r["outcomes"][("valid", "decoded")] == r["outcomes"][("valid+shape", "decoded")] + 1 > 1
-    assert r["outcomes"][("valid-at-limit", "decoded")] == 7
+    assert r["outcomes"][("valid-at-limit", "decoded")] == 8
+    assert r["outcomes"][("eb-mutated", "CodecError")] > 500 and r["outcomes"][("eb-junk", "CodecError")] > 10
     assert r["worst_peak_bytes"] <= PEAK_LIMIT_BYTES, r
     assert r["worst_cpu_s"] <= CPU_LIMIT_S, r
 

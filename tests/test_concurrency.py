@@ -5,7 +5,6 @@ guessed length: a child says when it holds a lock (or has written a checkpoint),
 The notebooks (00_core, 04_train, 09_study, 15_measure) show the same checks in one process.
 """
 import json
-import os
 import shutil
 import signal
 import subprocess

@@ -3,17 +3,13 @@ is refused and not kept, a file already there is not fetched again (no internet 
 import functools
 import hashlib
 import http.server
-import importlib.util
 import json
-import sys
 import threading
 from pathlib import Path
+from script_kit import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("get_traces", ROOT / "scripts" / "get_traces.py")
-get_traces = importlib.util.module_from_spec(spec)
-sys.modules["get_traces"] = get_traces
-spec.loader.exec_module(get_traces)
+get_traces = load_script("get_traces")
 
 
 def test_manifest_covers_the_traces_the_code_reads():

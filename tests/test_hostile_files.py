@@ -253,4 +253,5 @@ def test_figures_command(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "encryption" not in r.stdout + r.stderr and r.stderr.strip() == "", r.stderr
     assert (tmp_path / "out" / "table1.md").is_file() or any((tmp_path / "out").iterdir())
-    assert list(victim.iterdir()) == [] and sorted(p.name for p in shared.iterdir()) == ["bottlefit-figures-cpu"]
+    ours = sorted(p.name for p in shared.iterdir() if not p.name.startswith("torchinductor_"))   # torch's own cache: importing
+    assert list(victim.iterdir()) == [] and ours == ["bottlefit-figures-cpu"]                   # torchvision makes it there

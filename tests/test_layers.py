@@ -45,10 +45,12 @@ PRESENTATION = ("tables", "plots", "claims", "claims_system", "figures")      # 
 LAYERS = {
     "core": 0,
     "presets": 1, "devices": 1, "data": 1, "models": 1, "losses": 1,          # vocabulary, device models, data, networks
+    "entropy": 1,                                                             # the learned density, its tables and coder
     "system": 2, "codec": 2, "train": 2,                                      # the cost model; the wire; the trainer
     "results": 3, "options": 3, "measure": 3, "methods": 3,                   # records; argument types; timing; methods
     "stats": 4, "runtime": 4, "study": 4, "explore": 4,
-    "tables": 5, "deploy": 5,
+    "tables": 5, "deploy": 5, "bench": 5,                                     # bench: the benchmark records and their README text
+    "exercises": 5,                                                           # the course's exercise checks, over the library
     "plots": 6, "claims": 7, "claims_system": 8, "figures": 9,                # presentation, each on the one before
     "cli_system": 10, "cli": 11,                                              # the command line on top
 }

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from script_kit import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "nbs").rglob("*.ipynb"))
@@ -14,7 +15,7 @@ NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "nbs")))
 def test_notebook_is_clean(nb):
-    problems = _nbclean().problems(json.loads(nb.read_text(encoding="utf-8")))
+    problems = load_script("nbclean").problems(json.loads(nb.read_text(encoding="utf-8")))
     assert not problems, f"{nb.name}: {'; '.join(problems[:3])}; run `python scripts/nbclean.py`"
 
 
@@ -25,13 +26,6 @@ def test_a_dirty_notebook_is_caught(tmp_path):
     with pytest.raises(AssertionError, match="notebook metadata"): test_notebook_is_clean(nb)
 
 
-def _nbclean():
-    import importlib.util, sys
-    spec = importlib.util.spec_from_file_location("nbclean", ROOT / "scripts" / "nbclean.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["nbclean"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _dirty_nb() -> dict:
@@ -43,7 +37,7 @@ def _dirty_nb() -> dict:
 
 
 def test_nbclean_makes_a_notebook_clean(tmp_path):
-    nbclean = _nbclean()
+    nbclean = load_script("nbclean")
     nb = _dirty_nb()
     assert nbclean.problems(nb)
     nbclean.clean(nb)
@@ -55,7 +49,7 @@ def test_nbclean_makes_a_notebook_clean(tmp_path):
 
 def test_jupyter_pre_save_hook_cleans_only_the_projects_notebooks(tmp_path):
     "The hook .jupyter/jupyter_server_config.py installs (bash scripts/lab.sh): notebooks under nbs/ are saved clean."
-    nbclean = _nbclean()
+    nbclean = load_script("nbclean")
     class Manager:                                    # what jupyter_server passes: API path -> file on disk
         def __init__(self, root): self.root = root
         def _get_os_path(self, path): return str(self.root / path)
@@ -75,7 +69,7 @@ def test_committed_notebooks_pass_nbclean_check():
 
 def test_jupyterlab_kernel_name_is_caught_and_cleaned(tmp_path):
     "JupyterLab saves the kernel's display name ('Python 3 (ipykernel)'): the check fails on it and nbclean writes it back."
-    nbclean = _nbclean()
+    nbclean = load_script("nbclean")
     nb = json.loads((ROOT / "nbs" / "00_core.ipynb").read_text())
     nb["metadata"]["kernelspec"]["display_name"] = "Python 3 (ipykernel)"
     (tmp_path / "x.ipynb").write_text(nbclean.dumps(nb))
@@ -88,7 +82,7 @@ def test_a_save_through_the_projects_jupyter_server_is_clean():
     project's configuration, as scripts/lab.sh starts it), with outputs, widget state and the kernel's display name:
     what lands on disk passes the check."""
     import os, secrets, socket, subprocess, sys, time, urllib.request
-    nbclean = _nbclean()
+    nbclean = load_script("nbclean")
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
     token, probe = secrets.token_hex(8), ROOT / "nbs" / f"_save_probe_{os.getpid()}.ipynb"
     env = dict(os.environ, JUPYTER_CONFIG_PATH=str(ROOT / ".jupyter"))

@@ -11,8 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("BOTTLEFIT_DATA", ROOT / "data"))
 EXPECTED = ["table1.csv", "table1.md", "table2.csv", "table2.md", "claims.md", "claims.csv", "manifest.json", "pareto.csv", "pareto.md",
-            "curves.csv", "curves.md"] + \
-    [f"{f}.{e}" for f in ("fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "fig_pareto", "fig_curves") for e in ("png", "svg")] + \
+            "curves.csv", "curves.md", "seeds.csv", "seeds.md", "rate.csv", "rate.md"] + \
+    [f"{f}.{e}" for f in ("fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12", "fig13", "fig_pareto", "fig_curves", "rate") for e in ("png", "svg")] + \
     ["fig5.html", "fig7.html", "plotly.min.js"] + [f"devices{s}.{e}" for s in ("", "_heads") for e in ("csv", "md")] + ["devices.png", "devices.svg"]
 VERDICTS = ("reproduced", "partly", "not reproduced", "same within noise", "input, not testable", "not shown equivalent",
             "holds by construction")
@@ -42,7 +42,7 @@ def test_smoke_study_and_figures(tmp_path):
     missing = [f for f in EXPECTED if not (out / f).is_file()]
     assert not missing, missing
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["notebooks"]) == {"table1", "table2", "curves", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12",
+    assert set(manifest["notebooks"]) == {"table1", "table2", "curves", "seeds", "rate", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11", "fig12",
                                           "fig13", "devices", "pareto", "claims", "explorer"}
     claims = (out / "claims.md").read_text()
     assert "IV-A.1" in claims and "V-C.3" in claims and "| the paper says |" in claims, claims[:500]
@@ -116,3 +116,22 @@ def test_accuracy_outputs_on_records_without_predictions(tmp_path):
     t2 = (out / "table2.md").read_text()
     assert t2.count("n/a (no per-image predictions)") == 4 and "### Seed spread" not in t2, t2
     assert "not converged" in (out / "curves.md").read_text()
+
+
+def test_rate_frontier_figure(tmp_path):
+    "The rate figure notebook on the committed cpu records: with made-up learned records it judges the goal; without, it says so."
+    from bottlefit.tables import NO_LEARNED, _synthetic_learned
+    from bottlefit.results import load_records
+    cpu = load_records(ROOT / "data" / "results" / "cpu", "cpu")
+    made_up = _synthetic_learned(cpu, ((0.05, "bottlefit-ft-fe-resnet18-sp1-c3", 60.0), (0.2, "hnd-resnet18-sp1-c12", 2000.0)))
+    for name, recs in (("learned", made_up), ("none", cpu)):
+        results = tmp_path / name / "results"
+        results.mkdir(parents=True)
+        for n, rec in recs.items(): (results / f"{n}.json").write_text(json.dumps(rec))
+        figures_on(results, tmp_path / name / "figures", "rate")
+    md = (tmp_path / "learned" / "figures" / "rate.md").read_text()
+    assert "Goal: reached at β=0.05 (60 B = " in md and "not at β=0.2 (2000 B = " in md and "McNemar p = " in md, md[-1500:]
+    assert "eb-kd-resnet18-sp1-c12-b0.05" in (tmp_path / "learned" / "figures" / "rate.csv").read_text()
+    none = tmp_path / "none" / "figures"
+    assert NO_LEARNED in (none / "rate.md").read_text() and "bottlefit-ft-fe-resnet18-sp1-c3" in (none / "rate.csv").read_text()
+    assert (none / "rate.png").stat().st_size > 10_000
