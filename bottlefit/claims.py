@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .core import ConfigError
-from .presets import BASELINES, BOTTLEFIT
+from .presets import BASELINES, BOTTLEFIT, LEARNED
 from .results import ARCH_LABELS, METHOD_LABELS, correct, teacher_top1
 from .stats import bootstrap_interval, equivalence, seed_groups, sign_test, unpaired_interval
 from .tables import _model, _teacher_name, best_baseline, main_runs, markdown_table, over_seeds, paired, table1, table2
@@ -125,7 +125,8 @@ SEC4_QUOTES = {
 class _Sec4:
     "What the Sec. IV claims share: the records, their main runs (`m`), Table I's backbones and bottlenecks (`lo`, `hi`), look-ups."
     def __init__(self, df: pd.DataFrame, records: dict):
-        self.df, self.records, self.m = df, records, main_runs(df)
+        m = main_runs(df)
+        self.df, self.records, self.m = df, records, m[~m.method.isin(LEARNED)]   # the paper's models: learned ones have claims of their own (BEYOND)
         t1, _ = table1(df, records)
         self.t1 = t1[~t1.narrow]
         self.archs, self.cs = sorted(self.t1.arch.unique()), sorted(self.t1.channels.unique())
@@ -672,7 +673,7 @@ def _x3(s: _Sec4) -> dict:
     if goal.empty: return _beyond("X-3", text, "not testable", verdict)
     v = ("holds" if verdict.startswith("reached across") else "partly" if verdict.startswith("reached at") else
          "does not hold" if verdict.startswith("not reached") else "not testable")
-    cs = [dict(mcnemar_p=p) for p in tests.mcnemar_p] if len(tests) else None
+    cs = [dict(mcnemar_p=None if pd.isna(p) else float(p)) for p in tests.mcnemar_p] if len(tests) else None   # NaN: no per-image predictions
     return _beyond("X-3", text, v, verdict, cs)
 
 BEYOND_CLAIMS = (_x1, _x2, _x3)

@@ -279,7 +279,7 @@ def run_job(job: Job, preset: Preset, results: str | Path | None = None, runs: s
         run = build_run(job.method, job.arch, job.split, job.channels, p,
                         teacher_path=None if job.is_teacher else _teacher_path(job, p, results, runs), root=root, progress=progress,
                         seed=job.seed, beta=job.beta)
-        config = config or study_config(p, checkpoint_every=100, seed=job.seed)
+        config = config or study_config(p, checkpoint_every=100, seed=job.seed, progress=progress)
         history = train_run(run, runs / job.name, config)
         rec.update(run=run.info, stages=[s.to_dict() for s in run.stages], history=history,
                    train_seconds=round(sum(h.get("seconds", 0) for h in history), 1),
