@@ -135,11 +135,13 @@ def app(tmp_path_factory, data_root_env):
 
 
 def learned_folder(folder: Path, betas=(0.05, 0.2, 0.5)) -> Path:
-    """A results folder: the committed cpu records and made-up learned entropy bottlenecks, one per β, from the KD model at
+    """A results folder: the committed cpu records (learned ones aside) and made-up learned entropy bottlenecks, one per β, from the KD model at
     C=12 (fewer eb bytes and a little less top-1 as β grows; for the controls only), as the study would write them."""
+    from bottlefit.presets import LEARNED
     cpu = ROOT / "data" / "results" / "cpu"
     folder.mkdir(parents=True, exist_ok=True)
-    for f in cpu.glob("*.json"): shutil.copy(f, folder / f.name)
+    for f in cpu.glob("*.json"):            # the committed learned records aside: the made-up ones below stand for them
+        if json.loads(f.read_text()).get("job", {}).get("method") not in LEARNED: shutil.copy(f, folder / f.name)
     src = json.loads((cpu / "kd-resnet18-sp1-c12.json").read_text())
     n = src["card"]["bottleneck_elements"]
     for i, b in enumerate(betas):
